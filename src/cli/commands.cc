@@ -1,0 +1,13 @@
+#include "cli/commands.h"
+
+namespace dlrig {
+
+std::span<const Command> Commands() {
+  static const Command kCommands[] = {
+      {"doctor", "inventory every layer of the GPU stack and report what was found",
+       Needs::kInventory, RunDoctor},
+  };
+  return kCommands;
+}
+
+}  // namespace dlrig

@@ -1,0 +1,38 @@
+// The table of subcommands: it drives dispatch and --help.
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+namespace dlrig {
+
+/// Process exit codes (DESIGN.md).
+enum ExitCode : int {
+  kExitHealthy = 0,
+  kExitWarnings = 1,
+  kExitErrors = 2,
+  kExitUsage = 64,
+  kExitInternal = 70,
+};
+
+/// What a subcommand needs before it can run.
+enum class Needs {
+  kNothing,    ///< pure data (explain, kb)
+  kInventory,  ///< file probes through a Root
+  kHostOnly,   ///< acts on or loads libraries of this machine: refuses --root
+};
+
+struct Command {
+  const char* name;
+  const char* summary;
+  Needs needs;
+  int (*run)(const std::vector<std::string>& args);
+};
+
+/// All subcommands, in the order --help lists them.
+std::span<const Command> Commands();
+
+int RunDoctor(const std::vector<std::string>& args);
+
+}  // namespace dlrig

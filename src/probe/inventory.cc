@@ -1,0 +1,14 @@
+#include "probe/inventory.h"
+
+namespace dlrig {
+
+Inventory CollectInventory(const ProbeContext& ctx) {
+  Inventory inv;
+  inv.root = ctx.root.dir();
+  inv.host = ProbeHost(ctx);
+  inv.pci = ProbePci(ctx);
+  // [collect] (one line per probe, layer order)
+  return inv;
+}
+
+}  // namespace dlrig

@@ -1,0 +1,16 @@
+// The doctor report: every layer, text for people and JSON (schema dlrig.doctor/1).
+#pragma once
+
+#include <string>
+
+#include "probe/inventory.h"
+#include "report/json_util.h"
+
+namespace dlrig {
+
+inline constexpr const char* kDoctorSchema = "dlrig.doctor/1";
+
+std::string DoctorText(const Inventory& inv, bool colour);
+json DoctorJson(const Inventory& inv);
+
+}  // namespace dlrig
