@@ -1,0 +1,17 @@
+# Turns every data/*.toml into a string constant so the binary carries its knowledge base.
+# Run as: cmake -DDATA_DIR=... -DOUT=... -P EmbedData.cmake
+file(GLOB files RELATIVE "${DATA_DIR}" "${DATA_DIR}/*.toml")
+list(SORT files)
+set(body "// Generated from data/*.toml by cmake/EmbedData.cmake. Do not edit.\n")
+string(APPEND body "#include \"knowledge/embedded.h\"\n\nnamespace dlrig {\n")
+string(APPEND body "std::span<const EmbeddedFile> EmbeddedDataFiles() {\n")
+string(APPEND body "  static const EmbeddedFile kFiles[] = {\n")
+foreach(f ${files})
+  file(READ "${DATA_DIR}/${f}" content)
+  string(APPEND body "    {\"${f}\", R\"dlrig_data(${content})dlrig_data\"},\n")
+endforeach()
+string(APPEND body "    {nullptr, nullptr}};\n")
+string(APPEND body "  return std::span<const EmbeddedFile>(kFiles, sizeof kFiles / sizeof kFiles[0] - 1);\n}\n")
+string(APPEND body "}  // namespace dlrig\n")
+file(WRITE "${OUT}.tmp" "${body}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different "${OUT}.tmp" "${OUT}")
