@@ -34,5 +34,6 @@ struct Command {
 std::span<const Command> Commands();
 
 int RunDoctor(const std::vector<std::string>& args);
+int RunCapture(const std::vector<std::string>& args);
 
 }  // namespace dlrig

@@ -32,6 +32,7 @@ class Session {
   static std::unique_ptr<Session> Open(const SessionOptions& options);
   ProbeContext context() const;
   const Root& root() const { return root_; }
+  Root& mutable_root() { return root_; }
 
  private:
   Session(Root root, Environment env, std::unique_ptr<CommandRunner> runner, SessionOptions opts)

@@ -149,7 +149,7 @@ Result<Root> Root::Open(const std::string& dir) {
 }
 
 Root::Root(Root&& other) noexcept
-    : dir_(std::move(other.dir_)), fd_(other.fd_), host_(other.host_) {
+    : dir_(std::move(other.dir_)), fd_(other.fd_), host_(other.host_), log_(other.log_) {
   other.fd_ = -1;
 }
 
@@ -159,6 +159,7 @@ Root& Root::operator=(Root&& other) noexcept {
     dir_ = std::move(other.dir_);
     fd_ = other.fd_;
     host_ = other.host_;
+    log_ = other.log_;
     other.fd_ = -1;
   }
   return *this;
@@ -244,6 +245,7 @@ Result<std::string> Root::ResolveImpl(std::string_view path, int& hops, bool fol
 }
 
 Result<std::string> Root::Resolve(std::string_view path) const {
+  Note(AccessLog::Kind::kStat, path);
   if (host_) {
     char real[PATH_MAX];
     std::string norm = NormalizePath(path);
@@ -262,6 +264,7 @@ Result<std::string> Root::Locate(std::string_view path, bool follow_last) const 
 }
 
 Result<FileInfo> Root::Stat(std::string_view path) const {
+  Note(AccessLog::Kind::kStat, path);
   struct stat st;
   if (host_) {
     std::string norm = NormalizePath(path);
@@ -276,6 +279,7 @@ Result<FileInfo> Root::Stat(std::string_view path) const {
 }
 
 Result<FileInfo> Root::LStat(std::string_view path) const {
+  Note(AccessLog::Kind::kLink, path);
   struct stat st;
   if (host_) {
     std::string norm = NormalizePath(path);
@@ -299,6 +303,7 @@ bool Root::IsDir(std::string_view path) const {
 }
 
 Result<std::string> Root::ReadLink(std::string_view path) const {
+  Note(AccessLog::Kind::kLink, path);
   char buf[PATH_MAX];
   if (host_) {
     std::string norm = NormalizePath(path);
@@ -317,6 +322,7 @@ Result<std::string> Root::ReadLink(std::string_view path) const {
 }
 
 Result<std::string> Root::ReadFile(std::string_view path, size_t max_bytes) const {
+  Note(AccessLog::Kind::kRead, path);
   int fd;
   if (host_) {
     fd = ::open(NormalizePath(path).c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -353,6 +359,7 @@ Result<std::string> Root::ReadLine(std::string_view path) const {
 }
 
 Result<std::vector<DirEntry>> Root::ListDir(std::string_view path) const {
+  Note(AccessLog::Kind::kList, path);
   int dfd;
   if (host_) {
     dfd = ::open(NormalizePath(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -393,6 +400,7 @@ Result<std::vector<DirEntry>> Root::ListDir(std::string_view path) const {
 }
 
 Result<File> Root::OpenFile(std::string_view path) const {
+  Note(AccessLog::Kind::kStat, path);
   int fd;
   if (host_) {
     fd = ::open(NormalizePath(path).c_str(), O_RDONLY | O_CLOEXEC);

@@ -49,6 +49,15 @@ class File {
   uint64_t size_bytes_;
 };
 
+/// Lexically normalised absolute path: no "", "." or ".." components.
+std::string NormalizePath(std::string_view path);
+
+/// Records which paths the probes touched, so `dlrig capture` can save exactly those.
+struct AccessLog {
+  enum class Kind { kRead, kList, kLink, kStat };
+  std::vector<std::pair<Kind, std::string>> entries;  ///< in access order, duplicates kept
+};
+
 class Root {
  public:
   /// Default cap for ReadFile: protects against a 1 GB file where a small one is expected.
@@ -87,8 +96,13 @@ class Root {
   Result<File> OpenFile(std::string_view path) const;
   /// Where `path` lives on this machine: for messages, dlopen and statvfs.
   std::string HostPath(std::string_view path) const;
+  /// Every later access is appended to `log` (not owned; nullptr stops recording).
+  void set_access_log(AccessLog* log) { log_ = log; }
 
  private:
+  void Note(AccessLog::Kind kind, std::string_view path) const {
+    if (log_ != nullptr) log_->entries.emplace_back(kind, NormalizePath(path));
+  }
   Root(std::string dir, int fd, bool host) : dir_(std::move(dir)), fd_(fd), host_(host) {}
   Result<std::string> ResolveImpl(std::string_view path, int& hops, bool follow_last) const;
   /// For a foreign root: the root-relative path to hand to *at() calls.
@@ -98,6 +112,7 @@ class Root {
   std::string dir_;
   int fd_ = -1;
   bool host_ = true;
+  AccessLog* log_ = nullptr;
 };
 
 /// Joins two path parts with exactly one '/'.
@@ -106,7 +121,5 @@ std::string JoinPath(std::string_view a, std::string_view b);
 std::string DirName(std::string_view path);
 /// Last component ("/a/b" -> "b").
 std::string BaseName(std::string_view path);
-/// Lexically normalised absolute path: no "", "." or ".." components.
-std::string NormalizePath(std::string_view path);
 
 }  // namespace dlrig

@@ -2,6 +2,7 @@
 
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -129,7 +130,7 @@ OsRelease ParseOsRelease(std::string_view text) {
 Result<CpuInfo> ParseCpuInfo(std::string_view text) {
   CpuInfo cpu;
   std::set<std::string> sockets;
-  std::map<std::string, int> cores_per_socket;
+  std::map<std::string, int> cores_per_socket, threads_per_socket;
   std::string socket = "0";
   for (auto& line : SplitLines(text)) {
     size_t colon = line.find(':');
@@ -140,10 +141,15 @@ Result<CpuInfo> ParseCpuInfo(std::string_view text) {
     else if (key == "model name" && cpu.model.empty()) cpu.model = value;
     else if (key == "physical id") sockets.insert(socket = value);
     else if (key == "cpu cores") cores_per_socket[socket] = static_cast<int>(ParseInt(value).value_or(0));
+    else if (key == "siblings") threads_per_socket[socket] = static_cast<int>(ParseInt(value).value_or(0));
   }
   if (cpu.threads == 0) return Fail(ErrorKind::kMalformed, "no 'processor' entries");
   cpu.sockets = sockets.empty() ? 1 : static_cast<int>(sockets.size());
   for (auto& [id, cores] : cores_per_socket) cpu.cores += cores;
+  // A trimmed cpuinfo (captures keep few "processor" blocks) still says siblings per socket.
+  int siblings = 0;
+  for (auto& [id, n] : threads_per_socket) siblings += n;
+  cpu.threads = std::max(cpu.threads, siblings);
   if (cpu.cores == 0) cpu.cores = cpu.threads;
   return cpu;
 }

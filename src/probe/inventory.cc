@@ -8,6 +8,8 @@ Inventory CollectInventory(const ProbeContext& ctx) {
   inv.host = ProbeHost(ctx);
   inv.pci = ProbePci(ctx);
   // [collect] (one line per probe, layer order)
+  inv.containers = ProbeContainers(ctx);
+  inv.shell = ProbeShell(ctx);
   return inv;
 }
 

@@ -4,8 +4,10 @@
 #include <string>
 #include <vector>
 
+#include "probe/containers.h"
 #include "probe/host.h"
 #include "probe/pci.h"
+#include "probe/shell.h"
 // [inventory-includes] (one line per probe header, keep sorted)
 
 namespace dlrig {
@@ -16,6 +18,10 @@ struct Inventory {
   HostFacts host;
   PciFacts pci;
   // [inventory-members] (layer order: kernel driver, user-space driver, toolkits, libraries, python)
+  // containers
+  ContainerFacts containers;
+  // shell
+  ShellFacts shell;
 };
 
 /// Runs every probe named in `enabled` ("all" or a list; "-name" switches one off).

@@ -1,5 +1,6 @@
 #include "report/doctor_report.h"
 
+#include "report/env_report.h"
 #include "report/hardware_report.h"
 // [report-includes]
 
@@ -10,6 +11,8 @@ std::string DoctorText(const Inventory& inv, bool colour) {
   if (inv.root != "/") out.Line("inspecting the tree at " + inv.root, Colour::kDim);
   RenderHardware(out, inv.host, inv.pci);
   // [report-text] (one call per layer, in layer order)
+  RenderContainers(out, inv.containers);
+  RenderShell(out, inv.shell);
   return out.str();
 }
 
@@ -20,6 +23,8 @@ json DoctorJson(const Inventory& inv) {
   j["root"] = inv.root;
   j["hardware"] = {{"host", HostJson(inv.host)}, {"pci", PciJson(inv.pci)}};
   // [report-json] (one key per layer: kernel_driver, user_driver, toolkits, libraries, python, containers, shell)
+  j["containers"] = ContainersJson(inv.containers);
+  j["shell"] = ShellJson(inv.shell);
   return j;
 }
 

@@ -1,0 +1,170 @@
+#include "capture/capture.h"
+
+#include <fmt/format.h>
+#include <sys/utsname.h>
+
+#include <map>
+#include <set>
+
+#include "core/strings.h"
+#include "core/tar.h"
+#include "probe/inventory.h"
+#include "report/doctor_report.h"
+
+namespace dlrig {
+namespace {
+
+constexpr size_t kMaxCapturedFileBytes = 8u << 20;
+// Variables saved to environ.txt: what the probes read, never the whole environment.
+const char* const kSavedVariables[] = {
+    "PATH", "LD_LIBRARY_PATH", "HOME", "USER", "SHELL", "CUDA_HOME", "CUDA_PATH", "CUDA_ROOT",
+    "CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "NVIDIA_VISIBLE_DEVICES",
+    "NVIDIA_DRIVER_CAPABILITIES", "NVIDIA_REQUIRE_CUDA", "LD_PRELOAD", "LIBRARY_PATH",
+    "CUDAHOSTCXX", "TORCH_CUDA_ARCH_LIST", "CONDA_PREFIX", "CONDA_DEFAULT_ENV", "CONDA_EXE",
+    "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PYTHONNOUSERSITE", "XLA_FLAGS"};
+
+enum class Node { kFile, kPlaceholder, kDir, kLink };
+
+struct Entry {
+  Node node;
+  std::string content;  ///< file text or link target
+  unsigned mode = 0644;
+};
+
+bool LooksBinary(std::string_view path, std::string_view content) {
+  if (StartsWith(content, "\x7f" "ELF")) return true;
+  std::string base = BaseName(path);
+  return Contains(base, ".so") || EndsWith(base, ".a") || content.find('\0') != std::string::npos;
+}
+
+class Collector {
+ public:
+  explicit Collector(const Root& root) : root_(root) {}
+
+  // Adds `path` and every directory and link on the way to it.
+  void AddPath(const std::string& path, bool want_content, int depth = 0) {
+    if (depth > 8) return;
+    std::string so_far;
+    for (auto& part : Split(NormalizePath(path), '/')) {
+      so_far += "/" + part;
+      auto info = root_.LStat(so_far);
+      if (!info) return;
+      if (info->type == FileType::kSymlink) {
+        auto target = root_.ReadLink(so_far);
+        if (!target) return;
+        tree_[so_far] = {Node::kLink, *target};
+        auto resolved = root_.Resolve(so_far);
+        if (!resolved) return;
+        bool last = so_far == NormalizePath(path);
+        AddPath(*resolved, last && want_content, depth + 1);
+        if (last) return;
+        // Continue beneath the link's target.
+        std::string rest = NormalizePath(path).substr(so_far.size());
+        AddPath(*resolved + rest, want_content, depth + 1);
+        return;
+      }
+      if (info->type == FileType::kDirectory) {
+        if (!tree_.count(so_far)) tree_[so_far] = {Node::kDir, "", info->mode | 0700};
+        continue;
+      }
+      if (info->type == FileType::kRegular) AddFile(so_far, *info, want_content);
+      return;  // devices, sockets: not archived
+    }
+  }
+
+  void AddListing(const std::string& dir) {
+    AddPath(dir, false);
+    auto entries = root_.ListDir(dir);
+    if (!entries) return;
+    for (auto& e : *entries) {
+      std::string child = JoinPath(dir, e.name);
+      if (e.type == FileType::kDirectory && !tree_.count(child)) tree_[child] = {Node::kDir, "", 0755};
+      else if (e.type == FileType::kSymlink || e.type == FileType::kRegular) AddPath(child, false);
+    }
+  }
+
+  const std::map<std::string, Entry>& tree() const { return tree_; }
+
+ private:
+  void AddFile(const std::string& path, const FileInfo& info, bool want_content) {
+    auto it = tree_.find(path);
+    if (it != tree_.end() && (it->second.node == Node::kFile || !want_content)) return;
+    Entry e{Node::kPlaceholder, "", (info.mode & 0777) | 0400};
+    if (want_content) {
+      auto text = root_.ReadFile(path, kMaxCapturedFileBytes);
+      if (text && !LooksBinary(path, *text)) e = {Node::kFile, std::move(*text), e.mode};
+    }
+    tree_[path] = std::move(e);
+  }
+
+  const Root& root_;
+  std::map<std::string, Entry> tree_;
+};
+
+std::string DevListing(const Root& root) {
+  std::string out;
+  auto entries = root.ListDir("/dev");
+  if (!entries) return out;
+  for (auto& e : *entries) {
+    if (!StartsWith(e.name, "nvidia") && e.name != "dri" && e.name != "shm") continue;
+    auto info = root.Stat("/dev/" + e.name);
+    if (!info) continue;
+    char type = info->type == FileType::kCharDevice ? 'c' : info->type == FileType::kDirectory ? 'd' : '-';
+    out += fmt::format("{}{:04o} {} {} {}:{} /dev/{}\n", type, info->mode, info->uid, info->gid,
+                       info->rdev_major, info->rdev_minor, e.name);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<CaptureStats> WriteCapture(const ProbeContext& ctx, Root& root, const std::string& out) {
+  AccessLog log;
+  root.set_access_log(&log);
+  Inventory inv = CollectInventory(ctx);
+  root.set_access_log(nullptr);
+
+  Collector collector(root);
+  for (auto& [kind, path] : log.entries) {
+    if (StartsWith(path, "/dev/") || path == "/dev") continue;
+    if (kind == AccessLog::Kind::kList) collector.AddListing(path);
+    else collector.AddPath(path, kind == AccessLog::Kind::kRead);
+  }
+
+  auto tar = TarWriter::Create(out);
+  if (!tar) return tl::unexpected(tar.error());
+  CaptureStats stats;
+  for (auto& [path, e] : collector.tree()) {
+    std::string name = path.substr(1);
+    Result<void> r;
+    switch (e.node) {
+      case Node::kDir: r = tar->AddDir(name, e.mode); ++stats.dirs; break;
+      case Node::kLink: r = tar->AddSymlink(name, e.content); ++stats.links; break;
+      case Node::kPlaceholder: r = tar->AddFile(name, "", e.mode); ++stats.placeholders; break;
+      case Node::kFile:
+        r = tar->AddFile(name, e.content, e.mode);
+        ++stats.files;
+        stats.bytes += e.content.size();
+        break;
+    }
+    if (!r) return tl::unexpected(r.error());
+  }
+  std::string environ;
+  for (const char* var : kSavedVariables)
+    if (auto value = ctx.env.Get(var)) environ += std::string(var) + "=" + *value + "\n";
+  struct utsname uts;
+  std::string uname = ::uname(&uts) == 0 ? fmt::format("{} {} {} {} {}\n", uts.sysname, uts.nodename,
+                                                       uts.release, uts.version, uts.machine)
+                                         : "";
+  for (auto& [name, text] : std::initializer_list<std::pair<const char*, std::string>>{
+           {"environ.txt", environ},
+           {"dev.listing", DevListing(root)},
+           {"uname.txt", uname},
+           {"doctor.json", DoctorJson(inv).dump(2) + "\n"}}) {
+    if (auto r = tar->AddFile(name, text); !r) return tl::unexpected(r.error());
+  }
+  if (auto r = tar->Finish(); !r) return tl::unexpected(r.error());
+  return stats;
+}
+
+}  // namespace dlrig
