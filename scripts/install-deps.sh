@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages dlrig needs to build and test, only those missing.
+# Usage: scripts/install-deps.sh [build|test]   (test adds what the integration tests use)
+set -euo pipefail
+
+packages=(g++ cmake ninja-build make libcli11-dev nlohmann-json3-dev libfmt-dev
+          libtomlplusplus-dev libexpected-dev libgtest-dev zlib1g-dev pci.ids)
+if [[ "${1:-build}" == test ]]; then
+  packages+=(python3 python3-venv python3-pip clang binutils)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+sudo=()
+[[ $(id -u) -ne 0 ]] && sudo=(sudo)
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
