@@ -1,35 +1,14 @@
-# The two commands of the README, and a few more.
-#   make run    install what is missing, build, run `dlrig doctor` on this machine
-#   make test   install what is missing, build, run every test
-.PHONY: run test build package fuzz bench clean
-
-JOBS ?= $(shell nproc)
-
-build:
-	scripts/install-deps.sh build
-	cmake --preset release
-	cmake --build --preset release -j $(JOBS)
-
-run: build
-	./build/dlrig doctor
-
+# Shortcuts for scripts/dev.sh (which works without make on a fresh machine).
+.PHONY: run test package fuzz bench clean
+run:
+	bash scripts/dev.sh run
 test:
-	scripts/install-deps.sh test
-	cmake --preset release
-	cmake --build --preset release -j $(JOBS)
-	ctest --preset release -j $(JOBS)
-
-package: build
-	cd build && cpack -G DEB
-
+	bash scripts/dev.sh test
+package:
+	bash scripts/dev.sh package
 fuzz:
-	scripts/install-deps.sh test
-	cmake --preset fuzz
-	cmake --build --preset fuzz -j $(JOBS)
-	scripts/run-fuzzers.sh build-fuzz 60
-
-bench: build
-	scripts/bench-doctor.sh
-
+	bash scripts/dev.sh fuzz
+bench:
+	bash scripts/dev.sh bench
 clean:
 	rm -rf build build-debug build-fuzz

@@ -1,0 +1,67 @@
+// Helpers for tests: temporary trees and the shared captures.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "core/environment.h"
+#include "core/exec.h"
+#include "core/root.h"
+#include "probe/context.h"
+
+namespace dlrig::testing {
+
+/// A temporary directory tree, removed at the end of the test.
+class TempTree {
+ public:
+  TempTree() {
+    auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = std::filesystem::temp_directory_path() /
+           ("dlrig-" + std::to_string(::getpid()) + "-" + info->test_suite_name() + "-" + info->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  ~TempTree() { std::filesystem::remove_all(dir_); }
+  const std::filesystem::path& dir() const { return dir_; }
+  /// Writes `text` to `rel`, creating parents.
+  void Write(const std::string& rel, const std::string& text) const {
+    auto path = dir_ / rel;
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream(path, std::ios::binary) << text;
+  }
+  void Link(const std::string& target, const std::string& rel) const {
+    auto path = dir_ / rel;
+    std::filesystem::create_directories(path.parent_path());
+    std::filesystem::create_symlink(target, path);
+  }
+  void Mkdir(const std::string& rel) const { std::filesystem::create_directories(dir_ / rel); }
+
+ private:
+  std::filesystem::path dir_;
+};
+
+/// A root plus a context over it, for probes.
+struct Fixture {
+  explicit Fixture(const std::string& dir, Environment e = {})
+      : root(std::move(*Root::Open(dir))), env(std::move(e)) {}
+  ProbeContext ctx() const { return ProbeContext{root, env, runner, {}, false}; }
+  Root root;
+  Environment env;
+  NoRunner runner;
+};
+
+/// The H100 capture, or nullptr (the test should GTEST_SKIP) when shared/ is absent.
+inline std::unique_ptr<Fixture> H100Capture() {
+  std::string dir = std::string(DLRIG_CAPTURES_DIR) + "/h100-ubuntu2404-torch211";
+  if (!std::filesystem::exists(dir)) return nullptr;
+  std::ifstream env_file(dir + "/environ.txt");
+  std::string text((std::istreambuf_iterator<char>(env_file)), std::istreambuf_iterator<char>());
+  return std::make_unique<Fixture>(dir, Environment::Parse(text));
+}
+
+}  // namespace dlrig::testing
