@@ -208,7 +208,8 @@ HostFacts ProbeHost(const ProbeContext& ctx) {
   const Root& root = ctx.root;
   HostFacts facts;
   auto os_text = root.ReadFile("/etc/os-release", 64 * 1024);
-  if (!os_text) os_text = root.ReadFile("/usr/lib/os-release", 64 * 1024);
+  if (!os_text && os_text.error().kind == ErrorKind::kNotFound)
+    os_text = root.ReadFile("/usr/lib/os-release", 64 * 1024);
   if (os_text) facts.os = ParseOsRelease(*os_text);
   else facts.os = tl::unexpected(os_text.error());
   facts.kernel = root.ReadLine("/proc/sys/kernel/osrelease");

@@ -16,7 +16,7 @@ TEST(ContainersTest, NvidiaRuntimeAndCdiFromFiles) {
   t.Write("etc/cdi/nvidia.yaml", "cdiVersion: 0.5.0\nkind: nvidia.com/gpu\ndevices:\n- name: \"0\"\n- name: all\n");
   t.Write("var/run/cdi/broken.json", "{not json");
   t.Write("usr/bin/nvidia-ctk", "");
-  testing::Fixture f(t.dir().string(), Environment({{"PATH", "/usr/bin"}}));
+  testing::Fixture f(t.dir().string(), Environment(std::map<std::string, std::string>{{"PATH", "/usr/bin"}}));
   ContainerFacts c = ProbeContainers(f.ctx());
   ASSERT_TRUE(c.daemon_json);
   EXPECT_EQ(c.daemon_json->runtimes, std::vector<std::string>{"nvidia"});
@@ -50,7 +50,7 @@ TEST(ShellTest, PathsStartupFilesAndVariables) {
   t.Write("root/.bashrc",
           "# >>> conda initialize >>>\n__conda_setup=x\n# <<< conda initialize <<<\n"
           "export LD_LIBRARY_PATH=/usr/local/cuda-11.8/lib64:$LD_LIBRARY_PATH\n");
-  Environment env({{"PATH", "/usr/local/cuda-12.1/bin:/nonexistent:relative"},
+  Environment env(std::map<std::string, std::string>{{"PATH", "/usr/local/cuda-12.1/bin:/nonexistent:relative"},
                    {"LD_LIBRARY_PATH", "/usr/local/cuda-11.8/lib64"},
                    {"CUDA_VISIBLE_DEVICES", ""},
                    {"HOME", "/root"}});

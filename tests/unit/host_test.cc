@@ -39,8 +39,11 @@ TEST(HostTest, ThisMachineHasSizesFromStatvfs) {
   ASSERT_TRUE(h.cpu) << h.cpu.error().message;
   EXPECT_GT(h.cpu->threads, 0);
   ASSERT_TRUE(h.disks);
-  for (auto& m : *h.disks)
-    if (m.mount_point == "/") EXPECT_GT(*m.size_bytes, 0u);
+  for (auto& m : *h.disks) {
+    if (m.mount_point == "/") {
+      EXPECT_GT(*m.size_bytes, 0u);
+    }
+  }
 }
 
 TEST(HostTest, WslAndContainerDetection) {

@@ -25,7 +25,9 @@ TEST(PciTest, H100CaptureDevice) {
   EXPECT_EQ(*d.numa_node, -1);
   EXPECT_EQ(*d.local_cpulist, "0-15");
   EXPECT_EQ(d.sysfs_path, "/sys/devices/pci0000:00/0000:00:06.0");
-  if (!p.ids_source.empty()) EXPECT_NE(d.name.find("H100"), std::string::npos) << d.name;
+  if (!p.ids_source.empty()) {
+    EXPECT_NE(d.name.find("H100"), std::string::npos) << d.name;
+  }
 }
 
 // A real sysfs layout: devices are links into /sys/devices, the driver is a link.

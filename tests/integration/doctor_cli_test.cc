@@ -1,0 +1,145 @@
+// The real binary, end to end: on the H100 capture (golden facts), on this machine, and on
+// trees built to be hostile. Asserts facts in --json, never English.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "../unit/test_util.h"
+#include "core/exec.h"
+
+namespace dlrig {
+namespace {
+
+using nlohmann::json;
+
+struct CliRun {
+  int exit_code;
+  std::string out, err;
+};
+
+CliRun Dlrig(std::vector<std::string> args) {
+  args.insert(args.begin(), DLRIG_BINARY);
+  SystemRunner runner;
+  auto r = runner.Run(args, ExecOptions{std::chrono::milliseconds(60000), 64u << 20});
+  if (!r) return {-1, "", r.error().message};
+  return {r->exit_code, r->out, r->err};
+}
+
+json DoctorJson(std::vector<std::string> args) {
+  args.insert(args.begin(), {"doctor", "--json"});
+  CliRun run = Dlrig(args);
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  auto doc = json::parse(run.out, nullptr, false);
+  EXPECT_FALSE(doc.is_discarded()) << run.out.substr(0, 500);
+  return doc;
+}
+
+std::string CaptureDir() { return std::string(DLRIG_CAPTURES_DIR) + "/h100-ubuntu2404-torch211"; }
+
+TEST(DoctorCli, H100CaptureGoldenHardware) {
+  if (!std::filesystem::exists(CaptureDir())) GTEST_SKIP() << "capture not present";
+  json doc = DoctorJson({"--root", CaptureDir()});
+  EXPECT_EQ(doc["schema"], "dlrig.doctor/1");
+  auto& pci = doc["hardware"]["pci"]["devices"];
+  ASSERT_EQ(pci.size(), 1u);
+  EXPECT_EQ(pci[0]["device_id"], "0x2330");
+  EXPECT_EQ(pci[0]["driver"], "nvidia");
+  EXPECT_EQ(pci[0]["link_now"]["speed_gts"], 32.0);
+  EXPECT_EQ(pci[0]["link_now"]["width"], 16);
+  EXPECT_EQ(doc["hardware"]["host"]["os"]["version_id"], "24.04");
+  EXPECT_EQ(doc["shell"]["variables"]["CUDA_HOME"], "/usr/local/cuda");
+}
+
+TEST(DoctorCli, HumanReportHasEveryLayer) {
+  if (!std::filesystem::exists(CaptureDir())) GTEST_SKIP() << "capture not present";
+  CliRun run = Dlrig({"doctor", "--root", CaptureDir()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  for (const char* layer : {"hardware", "kernel driver", "user-space driver", "toolkits",
+                            "libraries", "python", "containers", "shell"})
+    EXPECT_NE(run.out.find(std::string("\n") + layer + "\n"), std::string::npos) << layer;
+  EXPECT_EQ(run.out.find("\033["), std::string::npos) << "colour on a pipe";
+}
+
+TEST(DoctorCli, ThisMachineRuns) {
+  json doc = DoctorJson({});
+  EXPECT_EQ(doc["root"], "/");
+  EXPECT_TRUE(doc["hardware"]["host"]["cpu"].contains("threads"));
+}
+
+TEST(DoctorCli, UsageErrors) {
+  EXPECT_EQ(Dlrig({"doctor", "--root", "/nonexistent/dir"}).exit_code, 64);
+  EXPECT_EQ(Dlrig({"doctor", "--bogus"}).exit_code, 64);
+  EXPECT_EQ(Dlrig({"nosuchcommand"}).exit_code, 64);
+  EXPECT_EQ(Dlrig({}).exit_code, 64);
+  CliRun help = Dlrig({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("doctor"), std::string::npos);
+  EXPECT_NE(help.out.find("capture"), std::string::npos);
+}
+
+// A tree made to hurt: loops, broken links, garbage, a huge sparse file, 10,000 entries.
+TEST(DoctorCli, HostileTreeGivesUnknownsNotCrashes) {
+  testing::TempTree t;
+  t.Link("b", "etc/a");
+  t.Link("a", "etc/b");
+  t.Link("/etc/a", "etc/os-release");
+  t.Link("/nowhere", "proc/cpuinfo");
+  t.Write("proc/meminfo", std::string("\0\0\xff garbage", 12));
+  t.Write("proc/self/mountinfo", "not mountinfo at all\n");
+  t.Write("etc/docker/daemon.json", "{\"runtimes\": [garbage");
+  t.Link("../../devices/x", "sys/bus/pci/devices/0000:00:01.0");
+  t.Link("/sys", "sys/loop");
+  t.Write("environ.txt", "PATH=/usr/bin:/loop\nLD_LIBRARY_PATH=/nonexistent\nHOME=/root\n");
+  t.Link("/loop", "loop");
+  // 1 GB sparse file where a small text is expected.
+  t.Write("proc/sys/kernel/osrelease", "");
+  ASSERT_EQ(::truncate((t.dir() / "proc/sys/kernel/osrelease").c_str(), 1ll << 30), 0);
+  std::string site = "usr/lib/python3/dist-packages/";
+  t.Mkdir(site);
+  for (int i = 0; i < 10000; ++i) t.Write(site + "pkg" + std::to_string(i) + "-1.0.dist-info/METADATA", "");
+  t.Write("root/.bashrc", std::string(3u << 20, '#'));
+  CliRun run = Dlrig({"doctor", "--json", "--root", t.dir().string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  json doc = json::parse(run.out, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded());
+  EXPECT_EQ(doc["hardware"]["host"]["os"]["unavailable"], "symlink_loop");
+  EXPECT_EQ(doc["hardware"]["host"]["cpu"]["unavailable"], "not_found");
+  EXPECT_EQ(doc["hardware"]["host"]["kernel"]["unavailable"], "too_large");
+  EXPECT_EQ(doc["hardware"]["host"]["memory"]["unavailable"], "malformed");
+  EXPECT_EQ(doc["containers"]["daemon_json"]["unavailable"], "malformed");
+  CliRun text = Dlrig({"doctor", "--root", t.dir().string()});
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+}
+
+TEST(DoctorCli, CaptureRoundTrip) {
+  testing::TempTree t;
+  std::string archive = (t.dir() / "cap.tar.gz").string();
+  CliRun cap = Dlrig({"capture", "-o", archive, "--no-dlopen"});
+  ASSERT_EQ(cap.exit_code, 0) << cap.err;
+  std::filesystem::create_directories(t.dir() / "tree");
+  SystemRunner runner;
+  auto untar = runner.Run({"tar", "xzf", archive, "-C", (t.dir() / "tree").string()});
+  ASSERT_TRUE(untar && untar->exit_code == 0) << (untar ? untar->err : untar.error().message);
+  json live = DoctorJson({"--no-dlopen"});
+  json replay = DoctorJson({"--root", (t.dir() / "tree").string()});
+  // What was read here reads the same from the capture.
+  EXPECT_EQ(replay["hardware"]["host"]["os"], live["hardware"]["host"]["os"]);
+  EXPECT_EQ(replay["hardware"]["host"]["kernel"], live["hardware"]["host"]["kernel"]);
+  EXPECT_EQ(replay["hardware"]["host"]["cpu"], live["hardware"]["host"]["cpu"]);
+  EXPECT_EQ(replay["hardware"]["pci"]["devices"], live["hardware"]["pci"]["devices"]);
+  EXPECT_EQ(replay["shell"]["path"], live["shell"]["path"]);
+  EXPECT_EQ(replay["shell"]["ld_library_path"], live["shell"]["ld_library_path"]);
+  EXPECT_EQ(replay["shell"]["startup_lines"], live["shell"]["startup_lines"]);
+  EXPECT_TRUE(std::filesystem::exists(t.dir() / "tree/doctor.json"));
+  // Only the variables dlrig reads are saved.
+  std::ifstream env(t.dir() / "tree/environ.txt");
+  std::string line;
+  while (std::getline(env, line)) EXPECT_EQ(line.find("SECRET"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dlrig
