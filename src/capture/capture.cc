@@ -72,8 +72,11 @@ class Collector {
     }
   }
 
-  void AddListing(const std::string& dir) {
-    AddPath(dir, false);
+  void AddListing(const std::string& listed) {
+    AddPath(listed, false);
+    auto real = root_.Resolve(listed);  // children go under the real directory, not a link
+    if (!real) return;
+    const std::string& dir = *real;
     auto entries = root_.ListDir(dir);
     if (!entries) return;
     for (auto& e : *entries) {

@@ -8,7 +8,14 @@
 #include "probe/host.h"
 #include "probe/pci.h"
 #include "probe/shell.h"
+#include "probe/python.h"
 // [inventory-includes] (one line per probe header, keep sorted)
+#include "probe/dpkg.h"
+#include "probe/kernel_driver.h"
+#include "probe/ldconfig.h"
+#include "probe/libs.h"
+#include "probe/toolkit.h"
+#include "probe/user_driver.h"
 
 namespace dlrig {
 
@@ -18,6 +25,13 @@ struct Inventory {
   HostFacts host;
   PciFacts pci;
   // [inventory-members] (layer order: kernel driver, user-space driver, toolkits, libraries, python)
+  KernelDriverFacts kernel_driver;
+  LoaderConfig loader;  ///< shared by the user-space driver and libraries probes
+  UserDriverFacts user_driver;
+  DpkgFacts dpkg;  ///< shared by the toolkits and libraries probes
+  ToolkitFacts toolkits;
+  LibraryFacts libraries;
+  PythonFacts python;
   // containers
   ContainerFacts containers;
   // shell

@@ -2,7 +2,10 @@
 
 #include "report/env_report.h"
 #include "report/hardware_report.h"
+#include "report/python_report.h"
 // [report-includes]
+#include "report/driver_report.h"
+#include "report/stack_report.h"
 
 namespace dlrig {
 
@@ -11,6 +14,11 @@ std::string DoctorText(const Inventory& inv, bool colour) {
   if (inv.root != "/") out.Line("inspecting the tree at " + inv.root, Colour::kDim);
   RenderHardware(out, inv.host, inv.pci);
   // [report-text] (one call per layer, in layer order)
+  RenderKernelDriver(out, inv.kernel_driver);
+  RenderUserDriver(out, inv.user_driver);
+  RenderToolkits(out, inv.toolkits);
+  RenderLibraries(out, inv.libraries, inv.dpkg);
+  RenderPython(out, inv.python);
   RenderContainers(out, inv.containers);
   RenderShell(out, inv.shell);
   return out.str();
@@ -23,6 +31,11 @@ json DoctorJson(const Inventory& inv) {
   j["root"] = inv.root;
   j["hardware"] = {{"host", HostJson(inv.host)}, {"pci", PciJson(inv.pci)}};
   // [report-json] (one key per layer: kernel_driver, user_driver, toolkits, libraries, python, containers, shell)
+  j["kernel_driver"] = KernelDriverJson(inv.kernel_driver);
+  j["user_driver"] = UserDriverJson(inv.user_driver);
+  j["toolkits"] = ToolkitsJson(inv.toolkits);
+  j["libraries"] = LibrariesJson(inv.libraries, inv.dpkg);
+  j["python"] = PythonJson(inv.python);
   j["containers"] = ContainersJson(inv.containers);
   j["shell"] = ShellJson(inv.shell);
   return j;

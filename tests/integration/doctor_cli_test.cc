@@ -122,7 +122,8 @@ TEST(DoctorCli, CaptureRoundTrip) {
   ASSERT_EQ(cap.exit_code, 0) << cap.err;
   std::filesystem::create_directories(t.dir() / "tree");
   SystemRunner runner;
-  auto untar = runner.Run({"tar", "xzf", archive, "-C", (t.dir() / "tree").string()});
+  auto untar = runner.Run({"tar", "xzf", archive, "-C", (t.dir() / "tree").string()},
+                          ExecOptions{std::chrono::milliseconds(60000), 1u << 20});
   ASSERT_TRUE(untar && untar->exit_code == 0) << (untar ? untar->err : untar.error().message);
   json live = DoctorJson({"--no-dlopen"});
   json replay = DoctorJson({"--root", (t.dir() / "tree").string()});

@@ -1,0 +1,228 @@
+#include "probe/driver_query.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <map>
+
+#include "core/strings.h"
+#include "probe/driver_query_child.h"
+
+namespace dlrig {
+namespace {
+
+constexpr size_t kMaxOutputBytes = 64 * 1024;
+using Clock = std::chrono::steady_clock;
+
+std::string Unescape(std::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 1 < text.size()) {
+      out += text[i + 1] == 'n' ? '\n' : text[i + 1];
+      ++i;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+// Splits "a b rest of it" into its first word and the rest.
+std::pair<std::string, std::string> Head(std::string_view text) {
+  size_t sp = text.find(' ');
+  if (sp == std::string_view::npos) return {std::string(text), ""};
+  return {std::string(text.substr(0, sp)), std::string(text.substr(sp + 1))};
+}
+
+bool IsNvml(const std::string& function) { return StartsWith(function, "nvml"); }
+
+ErrorKind KindOf(const DriverCall& call, const ChildEnd& end) {
+  if (!call.code) return end.timed_out ? ErrorKind::kTimeout : ErrorKind::kUnsupported;
+  int c = *call.code;
+  if (IsNvml(call.function)) {
+    if (c == 3 || c == 13) return ErrorKind::kUnsupported;  // NOT_SUPPORTED, FUNCTION_NOT_FOUND
+    if (c == 4) return ErrorKind::kNoPermission;
+    if (c == 10) return ErrorKind::kTimeout;
+    return ErrorKind::kIo;
+  }
+  return c == 100 ? ErrorKind::kNotFound : ErrorKind::kIo;  // CUDA_ERROR_NO_DEVICE
+}
+
+std::string Describe(const DriverCall& call) {
+  if (!call.code) return call.function + ": " + call.message;
+  std::string name = call.name.empty() ? "" : " " + call.name;
+  return call.function + " returned " + std::to_string(*call.code) + name + ": " + call.message;
+}
+
+void ApplyReturn(LibraryAnswers& a, const std::string& rest) {
+  auto [function, tail] = Head(rest);
+  auto [code_text, tail2] = Head(tail);
+  auto [name, message] = Head(tail2);
+  auto code = ParseInt(code_text);
+  DriverCall* call = nullptr;
+  for (auto& c : a.calls)
+    if (c.function == function && !c.code) call = &c;
+  if (!call) call = &a.calls.emplace_back(DriverCall{function, std::nullopt, "", ""});
+  if (code) call->code = static_cast<int>(*code);
+  call->name = name == "-" ? "" : name;
+  call->message = message;
+}
+
+void ApplyLine(DriverQuery& q, std::string_view line, std::map<std::string, std::string>* values) {
+  auto [lib, after] = Head(line);
+  auto [key, raw] = Head(after);
+  LibraryAnswers* a = lib == "nvml" ? &q.nvml : lib == "cuda" ? &q.cuda : nullptr;
+  if (!a) return;
+  std::string rest = Unescape(raw);
+  int index = lib == "nvml" ? 0 : 1;
+  if (key == "open") a->loaded_path = rest;
+  else if (key == "open_error") a->loaded_path = Fail(ErrorKind::kNotFound, rest);
+  else if (key == "call") a->calls.push_back(DriverCall{rest, std::nullopt, "", ""});
+  else if (key == "return") ApplyReturn(*a, rest);
+  else if (key == "missing") {
+    auto [function, message] = Head(rest);
+    a->calls.push_back(DriverCall{function, std::nullopt, "", "missing symbol: " + message});
+  } else if (key == "value") {
+    auto [name, value] = Head(rest);
+    values[index][name] = value;
+  }
+}
+
+// The value `name`, or the error of the call that should have produced it.
+template <class T>
+Result<T> ValueOf(const LibraryAnswers& a, const std::map<std::string, std::string>& values,
+                  const std::string& name, std::initializer_list<const char*> functions,
+                  const ChildEnd& end, T (*convert)(const std::string&, bool*)) {
+  if (auto it = values.find(name); it != values.end()) {
+    bool ok = false;
+    T value = convert(it->second, &ok);
+    if (ok) return value;
+    return Fail(ErrorKind::kMalformed, name + ": " + it->second);
+  }
+  if (!a.loaded_path) return tl::unexpected(a.loaded_path.error());
+  for (const char* f : functions)
+    for (auto& c : a.calls)
+      if (c.function == f) return Fail(KindOf(c, end), Describe(c));
+  for (auto& c : a.calls)  // an earlier call failed (init), so this one was not asked
+    if (!c.code || *c.code != 0) return Fail(KindOf(c, end), "not asked: " + Describe(c));
+  return Fail(ErrorKind::kNotFound, "not asked");
+}
+
+std::string AsString(const std::string& text, bool* ok) { return *ok = true, text; }
+int AsInt(const std::string& text, bool* ok) {
+  auto v = ParseInt(text);
+  *ok = v.has_value() && *v >= INT32_MIN && *v <= INT32_MAX;
+  return *ok ? static_cast<int>(*v) : 0;
+}
+
+void Finish(LibraryAnswers& a, const ChildEnd& end) {
+  std::string why = end.timed_out
+                        ? "no answer within " + std::to_string(end.deadline.count()) +
+                              " ms: the query process was killed"
+                        : end.signal ? "the query process died with signal " +
+                                           std::to_string(end.signal)
+                                     : "no answer (the query process exited " +
+                                           std::to_string(end.exit_code) + ")";
+  bool opened = a.loaded_path.has_value() || a.loaded_path.error().message != "not asked";
+  if (!opened)
+    a.loaded_path = Fail(end.timed_out ? ErrorKind::kTimeout : ErrorKind::kIo, "not reached: " + why);
+  for (auto& c : a.calls)
+    if (!c.code && c.message.empty()) c.message = why;
+}
+
+}  // namespace
+
+DriverQuery ParseDriverQuery(std::string_view text, const DriverQueryOptions& options,
+                             const ChildEnd& end) {
+  DriverQuery q;
+  q.nvml.requested = options.nvml_library;
+  q.cuda.requested = options.cuda_library;
+  std::map<std::string, std::string> values[2];
+  for (auto& line : SplitLines(text)) ApplyLine(q, line, values);
+  Finish(q.nvml, end);
+  Finish(q.cuda, end);
+  auto& n = q.nvml;
+  n.driver_version = ValueOf<std::string>(n, values[0], "driver_version",
+                                          {"nvmlSystemGetDriverVersion"}, end, AsString);
+  n.nvml_version = ValueOf<std::string>(n, values[0], "nvml_version",
+                                        {"nvmlSystemGetNVMLVersion"}, end, AsString);
+  n.cuda_driver_version = ValueOf<int>(
+      n, values[0], "cuda_driver_version",
+      {"nvmlSystemGetCudaDriverVersion_v2", "nvmlSystemGetCudaDriverVersion"}, end, AsInt);
+  n.device_count = ValueOf<int>(n, values[0], "device_count",
+                                {"nvmlDeviceGetCount_v2", "nvmlDeviceGetCount"}, end, AsInt);
+  auto& c = q.cuda;
+  c.driver_version = Fail(ErrorKind::kUnsupported, "libcuda does not report the driver version");
+  c.nvml_version = Fail(ErrorKind::kUnsupported, "not an NVML value");
+  c.cuda_driver_version =
+      ValueOf<int>(c, values[1], "cuda_driver_version", {"cuDriverGetVersion"}, end, AsInt);
+  c.device_count = ValueOf<int>(c, values[1], "device_count", {"cuDeviceGetCount"}, end, AsInt);
+  return q;
+}
+
+namespace {
+
+// Reads `fd` until EOF or the deadline; at most kMaxOutputBytes are kept.
+std::string ReadUntil(int fd, std::chrono::milliseconds deadline, bool* timed_out) {
+  std::string text;
+  auto stop = Clock::now() + deadline;
+  char buf[4096];
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(stop - Clock::now());
+    pollfd p{fd, POLLIN, 0};
+    int ready = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) {
+      *timed_out = true;
+      return text;
+    }
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return text;
+    if (text.size() < kMaxOutputBytes) text.append(buf, static_cast<size_t>(n));
+  }
+}
+
+[[noreturn]] void RunChild(int fd, const DriverQueryOptions& options) {
+  int null_fd = ::open("/dev/null", O_RDWR);
+  if (null_fd >= 0) {
+    ::dup2(null_fd, 0);
+    ::dup2(null_fd, 1);
+    ::dup2(null_fd, 2);
+  }
+  DriverQueryChildMain(fd, options);
+  ::_exit(0);
+}
+
+}  // namespace
+
+DriverQuery QueryDriver(const DriverQueryOptions& options) {
+  ChildEnd end;
+  end.deadline = options.deadline;
+  end.exit_code = -1;
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return ParseDriverQuery("", options, end);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    RunChild(fds[1], options);
+  }
+  ::close(fds[1]);
+  if (pid < 0) {
+    ::close(fds[0]);
+    return ParseDriverQuery("", options, end);
+  }
+  std::string text = ReadUntil(fds[0], options.deadline, &end.timed_out);
+  ::close(fds[0]);
+  if (end.timed_out) ::kill(pid, SIGKILL);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  if (WIFSIGNALED(status) && !end.timed_out) end.signal = WTERMSIG(status);
+  if (WIFEXITED(status)) end.exit_code = WEXITSTATUS(status);
+  return ParseDriverQuery(text, options, end);
+}
+
+}  // namespace dlrig

@@ -1,0 +1,64 @@
+// user-space driver layer, asked live: libnvidia-ml and libcuda are dlopen'ed in a forked
+// child under a deadline (a wedged GPU must not hang dlrig). The child writes a line protocol
+// to a pipe; the parent parses it. Return codes and error strings are kept verbatim.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+
+namespace dlrig {
+
+/// One driver call as the child made it.
+struct DriverCall {
+  std::string function;     ///< the symbol actually called ("nvmlInit_v2")
+  std::optional<int> code;  ///< nvmlReturn_t / CUresult; nullopt: missing symbol or no answer
+  std::string name;         ///< "CUDA_ERROR_NO_DEVICE" (libcuda only), "" otherwise
+  std::string message;      ///< nvmlErrorString / cuGetErrorString, dlerror(), or why none
+};
+
+/// What one library said. Values are unavailable with the failing call's code and text.
+struct LibraryAnswers {
+  std::string requested;  ///< what was handed to dlopen ("libnvidia-ml.so.1" or a path)
+  /// The file actually loaded (dlinfo); on failure the dlerror() text verbatim.
+  Result<std::string> loaded_path = Fail(ErrorKind::kNotFound, "not asked");
+  std::vector<DriverCall> calls;
+  Result<std::string> driver_version = Fail(ErrorKind::kNotFound, "not asked");  ///< "580.159.04"
+  Result<std::string> nvml_version = Fail(ErrorKind::kNotFound, "not asked");    ///< NVML only
+  /// CUDA's integer encoding (13000 = 13.0): what the driver supports.
+  Result<int> cuda_driver_version = Fail(ErrorKind::kNotFound, "not asked");
+  Result<int> device_count = Fail(ErrorKind::kNotFound, "not asked");
+};
+
+struct DriverQuery {
+  LibraryAnswers nvml;
+  LibraryAnswers cuda;
+};
+
+struct DriverQueryOptions {
+  std::string nvml_library = "libnvidia-ml.so.1";
+  std::string cuda_library = "libcuda.so.1";
+  std::chrono::milliseconds deadline{5000};  ///< for the whole child, both libraries
+};
+
+/// Forks, queries both libraries in the child, and always returns (never hangs past the
+/// deadline plus a kill). Touches the real machine: callers check ProbeContext::load_libraries.
+DriverQuery QueryDriver(const DriverQueryOptions& options);
+
+/// How the child ended, for ParseDriverQuery.
+struct ChildEnd {
+  bool timed_out = false;
+  int signal = 0;     ///< killed by this signal (other than our own kill after a timeout)
+  int exit_code = 0;
+  std::chrono::milliseconds deadline{0};
+};
+
+/// Parses the child's protocol (lines "<nvml|cuda> <key> <value>"). Pure: tests and fuzzer.
+DriverQuery ParseDriverQuery(std::string_view text, const DriverQueryOptions& options,
+                             const ChildEnd& end);
+
+}  // namespace dlrig

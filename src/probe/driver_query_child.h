@@ -1,0 +1,11 @@
+// Internal to driver_query: the code that runs in the forked child.
+#pragma once
+
+#include "probe/driver_query.h"
+
+namespace dlrig {
+
+/// Loads both libraries and writes the protocol lines to `fd`. Only in the forked child.
+void DriverQueryChildMain(int fd, const DriverQueryOptions& options);
+
+}  // namespace dlrig

@@ -1,0 +1,266 @@
+#include "probe/elf.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+#include <optional>
+
+#include "core/strings.h"
+
+namespace dlrig {
+namespace {
+
+constexpr size_t kEhdrBytes = 64, kPhdrBytes = 56, kShdrBytes = 64, kDynBytes = 16;
+constexpr size_t kMaxHeaders = 4096;   // program or section headers we look at
+constexpr size_t kMaxDynamic = 16384;  // dynamic entries
+constexpr size_t kMaxString = 4096;    // one DT_NEEDED / RPATH string, bytes
+constexpr size_t kMaxVersionEntries = 1024;
+constexpr uint32_t kPtLoad = 1, kPtDynamic = 2, kShtDynamic = 6;
+constexpr int64_t kDtNull = 0, kDtNeeded = 1, kDtStrtab = 5, kDtStrsz = 10, kDtSoname = 14,
+                  kDtRpath = 15, kDtRunpath = 29, kDtVerneed = 0x6ffffffe,
+                  kDtVerneednum = 0x6fffffff;
+
+uint64_t Le(const unsigned char* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+struct Segment {
+  uint64_t offset, vaddr, filesz;
+};
+
+// Everything found while walking the headers.
+struct Layout {
+  std::vector<Segment> loads;
+  std::optional<Segment> dynamic;  // file range of the dynamic table
+  std::optional<uint64_t> dynstr_section_offset;
+};
+
+class Reader {
+ public:
+  explicit Reader(const ElfSource& src) : src_(src) {}
+
+  Result<void> Read(uint64_t offset, void* out, size_t n) const {
+    if (offset > src_.size_bytes || n > src_.size_bytes - offset)
+      return Fail(ErrorKind::kMalformed, fmt::format("offset {} + {} beyond the file", offset, n));
+    return src_.read(offset, out, n);
+  }
+
+  // A NUL-terminated string at `offset`, read in small chunks.
+  Result<std::string> String(uint64_t offset) const {
+    std::string out;
+    char chunk[256];
+    while (out.size() < kMaxString) {
+      if (offset >= src_.size_bytes) return Fail(ErrorKind::kMalformed, "string past end of file");
+      size_t n = static_cast<size_t>(std::min<uint64_t>(sizeof chunk, src_.size_bytes - offset));
+      if (auto r = Read(offset, chunk, n); !r) return tl::unexpected(r.error());
+      size_t len = strnlen(chunk, n);
+      out.append(chunk, len);
+      if (len < n) return out;
+      offset += n;
+    }
+    return Fail(ErrorKind::kMalformed, "string longer than 4096 bytes");
+  }
+
+  uint64_t size() const { return src_.size_bytes; }
+
+ private:
+  const ElfSource& src_;
+};
+
+Result<Layout> ReadProgramHeaders(const Reader& r, const unsigned char* eh) {
+  Layout layout;
+  uint64_t phoff = Le(eh + 32, 8);
+  uint64_t phentsize = Le(eh + 54, 2), phnum = Le(eh + 56, 2);
+  if (phnum > 0 && phentsize < kPhdrBytes) return Fail(ErrorKind::kMalformed, "bad e_phentsize");
+  for (uint64_t i = 0; i < std::min<uint64_t>(phnum, kMaxHeaders); ++i) {
+    unsigned char ph[kPhdrBytes];
+    if (auto ok = r.Read(phoff + i * phentsize, ph, sizeof ph); !ok)
+      return tl::unexpected(ok.error());
+    uint32_t type = static_cast<uint32_t>(Le(ph, 4));
+    Segment s{Le(ph + 8, 8), Le(ph + 16, 8), Le(ph + 32, 8)};
+    if (type == kPtLoad) layout.loads.push_back(s);
+    if (type == kPtDynamic) layout.dynamic = s;
+  }
+  return layout;
+}
+
+// Section headers: the dynamic table when there are no program headers, and .dynstr
+// (the dynamic section's sh_link) as the fallback string table.
+void ReadSectionHeaders(const Reader& r, const unsigned char* eh, Layout& layout) {
+  uint64_t shoff = Le(eh + 40, 8);
+  uint64_t shentsize = Le(eh + 58, 2), shnum = Le(eh + 60, 2);
+  if (shoff == 0 || shentsize < kShdrBytes) return;
+  for (uint64_t i = 0; i < std::min<uint64_t>(shnum, kMaxHeaders); ++i) {
+    unsigned char sh[kShdrBytes];
+    if (!r.Read(shoff + i * shentsize, sh, sizeof sh)) return;
+    if (Le(sh + 4, 4) != kShtDynamic) continue;
+    if (!layout.dynamic) layout.dynamic = Segment{Le(sh + 24, 8), Le(sh + 16, 8), Le(sh + 32, 8)};
+    uint64_t link = Le(sh + 40, 4);
+    unsigned char str[kShdrBytes];
+    if (link < shnum && r.Read(shoff + link * shentsize, str, sizeof str))
+      layout.dynstr_section_offset = Le(str + 24, 8);
+    return;
+  }
+}
+
+// File offset of a virtual address, through the PT_LOAD segments.
+std::optional<uint64_t> VaddrToOffset(const Layout& layout, uint64_t vaddr) {
+  for (const Segment& s : layout.loads)
+    if (vaddr >= s.vaddr && vaddr - s.vaddr < s.filesz) return s.offset + (vaddr - s.vaddr);
+  return std::nullopt;
+}
+
+struct DynamicTable {
+  std::vector<std::pair<int64_t, uint64_t>> entries;
+  std::optional<uint64_t> strtab, verneed;
+  uint64_t verneednum = 0;
+};
+
+Result<DynamicTable> ReadDynamic(const Reader& r, const Segment& dyn) {
+  DynamicTable t;
+  size_t count = static_cast<size_t>(std::min<uint64_t>(dyn.filesz / kDynBytes, kMaxDynamic));
+  for (size_t i = 0; i < count; ++i) {
+    unsigned char d[kDynBytes];
+    if (auto ok = r.Read(dyn.offset + i * kDynBytes, d, sizeof d); !ok)
+      return tl::unexpected(ok.error());
+    int64_t tag = static_cast<int64_t>(Le(d, 8));
+    uint64_t val = Le(d + 8, 8);
+    if (tag == kDtNull) break;
+    if (tag == kDtStrtab) t.strtab = val;
+    if (tag == kDtVerneed) t.verneed = val;
+    if (tag == kDtVerneednum) t.verneednum = val;
+    t.entries.emplace_back(tag, val);
+  }
+  return t;
+}
+
+Result<std::vector<ElfVersionNeed>> ReadVersionNeeds(const Reader& r, uint64_t at, uint64_t count,
+                                                     uint64_t strtab) {
+  std::vector<ElfVersionNeed> needs;
+  for (uint64_t i = 0; i < std::min<uint64_t>(count, kMaxVersionEntries); ++i) {
+    unsigned char vn[16];
+    if (auto ok = r.Read(at, vn, sizeof vn); !ok) return tl::unexpected(ok.error());
+    ElfVersionNeed need;
+    auto file = r.String(strtab + Le(vn + 4, 4));
+    if (!file) return tl::unexpected(file.error());
+    need.file = *file;
+    uint64_t aux = at + Le(vn + 8, 4);
+    for (uint64_t k = 0; k < std::min<uint64_t>(Le(vn + 2, 2), kMaxVersionEntries); ++k) {
+      unsigned char va[16];
+      if (auto ok = r.Read(aux, va, sizeof va); !ok) return tl::unexpected(ok.error());
+      auto name = r.String(strtab + Le(va + 8, 4));
+      if (!name) return tl::unexpected(name.error());
+      need.versions.push_back(*name);
+      uint64_t next = Le(va + 12, 4);
+      if (next == 0) break;
+      aux += next;
+    }
+    needs.push_back(std::move(need));
+    uint64_t next = Le(vn + 12, 4);
+    if (next == 0) break;
+    at += next;
+  }
+  return needs;
+}
+
+Result<void> CheckIdent(const unsigned char* eh, uint64_t size) {
+  if (std::memcmp(eh,
+                  "\x7f"
+                  "ELF",
+                  4) != 0)
+    return Fail(ErrorKind::kMalformed, "not an ELF file");
+  if (eh[4] == 1) return Fail(ErrorKind::kUnsupported, "ELF32 files are not supported");
+  if (eh[4] != 2) return Fail(ErrorKind::kMalformed, "bad ELF class");
+  if (eh[5] != 1) return Fail(ErrorKind::kUnsupported, "big-endian ELF is not supported");
+  (void)size;
+  return {};
+}
+
+Result<void> FillDynamic(const Reader& r, const Layout& layout, const DynamicTable& t,
+                         ElfInfo& info) {
+  std::optional<uint64_t> strtab;
+  if (t.strtab) strtab = VaddrToOffset(layout, *t.strtab);
+  if (!strtab) strtab = layout.dynstr_section_offset;
+  if (!strtab) return Fail(ErrorKind::kMalformed, "no dynamic string table");
+  for (auto [tag, val] : t.entries) {
+    if (tag != kDtNeeded && tag != kDtSoname && tag != kDtRpath && tag != kDtRunpath) continue;
+    auto text = r.String(*strtab + val);
+    if (!text) return tl::unexpected(text.error());
+    if (tag == kDtNeeded) info.needed.push_back(*text);
+    if (tag == kDtSoname) info.soname = *text;
+    if (tag == kDtRpath) info.rpath = Split(*text, ':');
+    if (tag == kDtRunpath) info.runpath = Split(*text, ':'), info.has_runpath = true;
+  }
+  if (t.verneed && t.verneednum > 0) {
+    if (auto at = VaddrToOffset(layout, *t.verneed)) {
+      auto needs = ReadVersionNeeds(r, *at, t.verneednum, *strtab);
+      if (!needs) return tl::unexpected(needs.error());
+      info.version_needs = std::move(*needs);
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<ElfInfo> ParseElf(const ElfSource& source) {
+  if (source.size_bytes == 0)
+    return Fail(ErrorKind::kMalformed, "empty file (a placeholder for the real library)");
+  if (source.size_bytes < kEhdrBytes) return Fail(ErrorKind::kMalformed, "too short for ELF");
+  Reader r(source);
+  unsigned char eh[kEhdrBytes];
+  if (auto ok = r.Read(0, eh, sizeof eh); !ok) return tl::unexpected(ok.error());
+  if (auto ok = CheckIdent(eh, source.size_bytes); !ok) return tl::unexpected(ok.error());
+  ElfInfo info;
+  info.machine = static_cast<uint16_t>(Le(eh + 18, 2));
+  auto layout = ReadProgramHeaders(r, eh);
+  if (!layout) return tl::unexpected(layout.error());
+  ReadSectionHeaders(r, eh, *layout);
+  if (!layout->dynamic) return info;  // static executable or object: nothing to load
+  auto table = ReadDynamic(r, *layout->dynamic);
+  if (!table) return tl::unexpected(table.error());
+  if (auto ok = FillDynamic(r, *layout, *table, info); !ok) return tl::unexpected(ok.error());
+  return info;
+}
+
+Result<ElfInfo> ParseElfBytes(std::string_view bytes) {
+  ElfSource src;
+  src.size_bytes = bytes.size();
+  src.read = [bytes](uint64_t offset, void* out, size_t n) -> Result<void> {
+    std::memcpy(out, bytes.data() + offset, n);
+    return {};
+  };
+  return ParseElf(src);
+}
+
+Result<ElfInfo> ReadElf(const Root& root, std::string_view path) {
+  auto file = root.OpenFile(path);
+  if (!file) return tl::unexpected(file.error());
+  ElfSource src;
+  src.size_bytes = file->size_bytes();
+  src.read = [&file](uint64_t offset, void* out, size_t n) { return file->ReadAt(offset, out, n); };
+  auto info = ParseElf(src);
+  if (!info) return Fail(info.error().kind, std::string(path) + ": " + info.error().message);
+  return info;
+}
+
+std::string ElfMachineName(uint16_t machine) {
+  switch (machine) {
+    case 3:
+      return "i386";
+    case 62:
+      return "x86-64";
+    case 183:
+      return "aarch64";
+    case 21:
+      return "ppc64";
+    case 243:
+      return "riscv";
+    default:
+      return fmt::format("machine 0x{:x}", machine);
+  }
+}
+
+}  // namespace dlrig

@@ -1,0 +1,49 @@
+// A small, bounds-checked ELF reader: just what the dynamic loader looks at (machine, SONAME,
+// NEEDED, RPATH, RUNPATH, version needs). Reads through ReadAt, never the whole file, so a
+// 1 GB library costs a few kilobytes. ELF64 little-endian only; anything else is reported.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "core/root.h"
+
+namespace dlrig {
+
+/// The versions one library is required to provide (.gnu.version_r / DT_VERNEED).
+struct ElfVersionNeed {
+  std::string file;                   ///< "libcudart.so.13"
+  std::vector<std::string> versions;  ///< "libcudart.so.13", "GLIBC_2.34", ...
+};
+
+struct ElfInfo {
+  uint16_t machine = 0;              ///< e_machine (62 = x86-64, 183 = AArch64)
+  std::string soname;                ///< DT_SONAME, "" when absent
+  std::vector<std::string> needed;   ///< DT_NEEDED in order
+  std::vector<std::string> rpath;    ///< DT_RPATH split on ':'
+  std::vector<std::string> runpath;  ///< DT_RUNPATH split on ':'
+  bool has_runpath = false;          ///< a DT_RUNPATH entry exists (even empty): RPATH ignored
+  std::vector<ElfVersionNeed> version_needs;
+};
+
+/// Random access to the bytes of one file: `read(offset, out, n)` fills exactly n bytes.
+struct ElfSource {
+  uint64_t size_bytes = 0;
+  std::function<Result<void>(uint64_t offset, void* out, size_t n)> read;
+};
+
+/// Parses an ELF image. kMalformed for garbage and for 0-byte placeholders (message says
+/// "placeholder"), kUnsupported for ELF32 or big-endian files.
+Result<ElfInfo> ParseElf(const ElfSource& source);
+/// ParseElf over bytes in memory (tests, fuzzer).
+Result<ElfInfo> ParseElfBytes(std::string_view bytes);
+/// Opens `path` through the root and parses it.
+Result<ElfInfo> ReadElf(const Root& root, std::string_view path);
+/// "x86-64", "aarch64", or "machine 0xNN".
+std::string ElfMachineName(uint16_t machine);
+
+}  // namespace dlrig

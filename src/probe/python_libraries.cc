@@ -1,0 +1,164 @@
+#include "probe/python_libraries.h"
+
+#include <algorithm>
+
+#include "core/strings.h"
+#include "core/version.h"
+
+namespace dlrig {
+namespace {
+
+const char* const kReportedPrefixes[] = {"libcudart.so", "libcudnn.so", "libnccl.so"};
+constexpr size_t kMaxHeader = 1 << 20;
+
+bool IsReported(std::string_view soname) {
+  return std::any_of(std::begin(kReportedPrefixes), std::end(kReportedPrefixes),
+                     [&](const char* p) { return StartsWith(soname, p); });
+}
+
+std::string SonamePrefix(std::string_view soname) {
+  size_t at = soname.find(".so");
+  return std::string(soname.substr(0, at == std::string_view::npos ? soname.size() : at + 3));
+}
+
+const WheelLayout* FindLayout(const WheelLayouts& layouts, std::string_view framework, int major) {
+  for (const WheelLayout& l : layouts.layouts)
+    if (l.framework == framework && l.cuda_major == major) return &l;
+  return nullptr;
+}
+
+// The sonames to report: the importer's DT_NEEDED, plus those the layout names that it lacks.
+std::vector<std::string> Sonames(const std::vector<std::string>& needed,
+                                 const WheelLayout* layout) {
+  std::vector<std::string> out;
+  for (const std::string& n : needed)
+    if (IsReported(n)) out.push_back(n);
+  for (const std::string& n : layout ? layout->needed : std::vector<std::string>{})
+    if (std::none_of(out.begin(), out.end(),
+                     [&](const std::string& o) { return SonamePrefix(o) == SonamePrefix(n); }))
+      out.push_back(n);
+  return out;
+}
+
+// A framework that dlopens <site>/<dir>/<soname> itself before ld.so's own search.
+LoaderResolution Preload(const Root& root, const LoaderSearch& search, const WheelLayout& layout,
+                         const std::string& site, const std::string& importer,
+                         const std::string& soname) {
+  std::vector<LoaderCandidate> tried;
+  for (const std::string& dir : layout.runpath) {
+    LoaderResolution r =
+        ResolveNeeded(root, search, importer, ElfInfo{}, JoinPath(JoinPath(site, dir), soname));
+    tried.insert(tried.end(), r.tried.begin(), r.tried.end());
+    if (r.path) return r.tried = tried, r;
+  }
+  LoaderResolution r = ResolveNeeded(root, search, importer, ElfInfo{}, soname);
+  tried.insert(tried.end(), r.tried.begin(), r.tried.end());
+  r.tried = tried;
+  return r;
+}
+
+std::optional<std::string> HeaderVersion(const Root& root, const std::string& header,
+                                         const char* const keys[3]) {
+  auto text = root.ReadFile(header, kMaxHeader);
+  if (!text || text->empty()) return std::nullopt;
+  std::vector<std::string> parts;
+  for (int i = 0; i < 3; ++i) {
+    std::optional<std::string> value;
+    for (const std::string& line : SplitLines(*text)) {
+      auto f = Split(line, ' ');
+      if (f.size() >= 3 && f[0] == "#define" && f[1] == keys[i]) value = f[2];
+    }
+    if (!value) return std::nullopt;
+    parts.push_back(*value);
+  }
+  return parts[0] + "." + parts[1] + "." + parts[2];
+}
+
+std::optional<std::string> WheelVersion(const LibraryContext& lc, const PythonEnv& env,
+                                        const std::string& path, std::string* source) {
+  std::string file = BaseName(path);
+  auto major = Version::Parse(file.substr(std::min(file.size(), SonamePrefix(file).size() + 1)));
+  if (!env.dists) return std::nullopt;
+  for (const LibraryWheels& lib : lc.layouts.libraries) {
+    if (!StartsWith(file, lib.prefix)) continue;
+    for (const PythonDist& d : *env.dists) {
+      auto v = Version::Parse(d.version);
+      if (std::find(lib.wheels.begin(), lib.wheels.end(), d.name) == lib.wheels.end() ||
+          !StartsWith(path, d.site_dir + "/nvidia/") ||
+          (major && v && v->major() != major->major()))
+        continue;
+      *source = d.name + " wheel (dist-info)";
+      return d.version;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<std::string> LibraryVersion(const Root& root, const LibraryContext& lc, const PythonEnv& env,
+                                   const std::string& path, std::string* source) {
+  if (auto v = WheelVersion(lc, env, path, source)) return *v;
+  std::string real = BaseName(root.Resolve(path).value_or(path));
+  auto from_name =
+      Version::Parse(real.substr(std::min(real.size(), SonamePrefix(real).size() + 1)));
+  if (from_name && from_name->parts.size() >= 2) {
+    *source = "file name " + real;
+    return from_name->text;
+  }
+  std::string include = JoinPath(DirName(DirName(path)), "include");
+  static const char* const kCudnn[3] = {"CUDNN_MAJOR", "CUDNN_MINOR", "CUDNN_PATCHLEVEL"};
+  static const char* const kNccl[3] = {"NCCL_MAJOR", "NCCL_MINOR", "NCCL_PATCH"};
+  bool cudnn = StartsWith(real, "libcudnn");
+  std::string header = JoinPath(include, cudnn ? "cudnn_version.h" : "nccl.h");
+  if (auto v = HeaderVersion(root, header, cudnn ? kCudnn : kNccl)) {
+    *source = header;
+    return *v;
+  }
+  return Fail(ErrorKind::kNotFound, "no version in the file name, a wheel or a header");
+}
+
+std::vector<LibraryLoad> ResolveFrameworkLoads(const Root& root, const LibraryContext& lc,
+                                               const PythonEnv& env, const std::string& site_dir,
+                                               std::string_view framework, std::string_view cuda) {
+  auto cuda_version = Version::Parse(cuda);
+  const WheelLayout* layout =
+      cuda_version ? FindLayout(lc.layouts, framework, cuda_version->major()) : nullptr;
+  std::string importer = JoinPath(site_dir, layout ? layout->importer : std::string(framework));
+  if (framework == "tensorflow")
+    importer = JoinPath(site_dir, "tensorflow/libtensorflow_framework.so.2");
+  Result<ElfInfo> elf = Fail(ErrorKind::kNotFound, "preloaded by the framework");
+  bool assumed = false;
+  if (!layout || !layout->preload) {
+    elf = ReadElf(root, importer);
+    auto info = root.Stat(importer);
+    if (!elf && layout && info && info->size_bytes == 0) {
+      elf = ElfInfo{};
+      elf->runpath = layout->runpath;
+      elf->has_runpath = assumed = true;
+    }
+  }
+  std::vector<LibraryLoad> loads;
+  for (const std::string& soname :
+       Sonames(elf ? elf->needed : std::vector<std::string>{}, layout)) {
+    LibraryLoad load;
+    load.soname = soname;
+    load.importer = importer;
+    load.assumed_layout = assumed;
+    if (assumed) load.layout_source = layout->source;
+    if (layout && layout->preload) {
+      load.resolution = Preload(root, lc.search, *layout, site_dir, importer, soname);
+      load.layout_source = layout->source;
+    } else if (elf) {
+      load.resolution = ResolveNeeded(root, lc.search, importer, *elf, soname);
+    } else {
+      load.resolution.path = tl::unexpected(elf.error());
+    }
+    if (load.resolution.path)
+      load.version = LibraryVersion(root, lc, env, *load.resolution.path, &load.version_source);
+    loads.push_back(std::move(load));
+  }
+  return loads;
+}
+
+}  // namespace dlrig

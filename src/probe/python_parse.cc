@@ -1,0 +1,123 @@
+// Pure parsers of the python probe: dist-info names, generated version files, and
+// data/wheel-layouts.toml. No I/O.
+#include "core/strings.h"
+#include "core/toml.h"
+#include "probe/python.h"
+
+namespace dlrig {
+namespace {
+
+// A quoted Python string literal at the start of `text` ('x' or "x"), without escapes.
+std::optional<std::string> QuotedAt(std::string_view text) {
+  if (text.empty() || (text[0] != '\'' && text[0] != '"')) return std::nullopt;
+  size_t end = text.find(text[0], 1);
+  if (end == std::string_view::npos) return std::nullopt;
+  return std::string(text.substr(1, end - 1));
+}
+
+// The value after '=' or ':' — a string, or "" for None; other literals verbatim.
+std::optional<std::string> LiteralAt(std::string_view text) {
+  text = Trim(text);
+  if (auto q = QuotedAt(text)) return q;
+  if (StartsWith(text, "None")) return std::string();
+  size_t end = text.find_first_of(",)}# \t");
+  std::string_view word = text.substr(0, end);
+  if (word.empty()) return std::nullopt;
+  return std::string(word);
+}
+
+std::vector<std::string> StringArray(const toml::table& row, const char* key) {
+  std::vector<std::string> out;
+  if (const toml::array* a = row[key].as_array())
+    for (const toml::node& n : *a)
+      if (auto s = n.value<std::string>()) out.push_back(*s);
+  return out;
+}
+
+WheelLayout LayoutRow(const toml::table& row) {
+  WheelLayout l;
+  l.framework = row["framework"].value_or(std::string());
+  l.cuda_major = static_cast<int>(row["cuda_major"].value_or(int64_t{0}));
+  l.preload = row["kind"].value_or(std::string()) == "preload";
+  l.importer = row["importer"].value_or(std::string());
+  l.needed = StringArray(row, "needed");
+  l.runpath = StringArray(row, "runpath");
+  l.source = row["source"].value_or(std::string());
+  return l;
+}
+
+}  // namespace
+
+std::string NormalizeDistName(std::string_view name) {
+  std::string out;
+  for (char c : name) {
+    bool sep = c == '-' || c == '_' || c == '.';
+    if (sep && !out.empty() && out.back() == '-') continue;
+    out.push_back(sep ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  return out;
+}
+
+std::optional<PythonDist> ParseDistInfoName(std::string_view dir_name) {
+  std::string_view stem;
+  if (EndsWith(dir_name, ".dist-info"))
+    stem = dir_name.substr(0, dir_name.size() - 10);
+  else if (EndsWith(dir_name, ".egg-info"))
+    stem = dir_name.substr(0, dir_name.size() - 9);
+  else
+    return std::nullopt;
+  size_t dash = stem.find('-');
+  if (dash == std::string_view::npos || dash == 0 || dash + 1 >= stem.size()) return std::nullopt;
+  std::string_view version = stem.substr(dash + 1);
+  size_t py = version.find("-py");  // egg-info: name-1.0-py3.12
+  if (py != std::string_view::npos) version = version.substr(0, py);
+  return PythonDist{NormalizeDistName(stem.substr(0, dash)), std::string(version), ""};
+}
+
+std::optional<std::string> FindPythonAssignment(std::string_view text, std::string_view name) {
+  for (const std::string& raw : SplitLines(text)) {
+    std::string_view line = Trim(raw);
+    if (!StartsWith(line, name) || line.size() == name.size()) continue;
+    char next = line[name.size()];
+    if (next != ' ' && next != ':' && next != '=') continue;
+    size_t eq = line.find('=', name.size());
+    if (eq == std::string_view::npos || (eq + 1 < line.size() && line[eq + 1] == '=')) continue;
+    if (auto v = LiteralAt(line.substr(eq + 1))) return v;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> FindDictString(std::string_view text, std::string_view key) {
+  for (char quote : {'\'', '"'}) {
+    std::string needle(1, quote);
+    needle.append(key);
+    needle.push_back(quote);
+    size_t at = text.find(needle);
+    if (at == std::string_view::npos) continue;
+    std::string_view rest = Trim(text.substr(at + needle.size()));
+    if (rest.empty() || (rest[0] != ':' && rest[0] != ',')) continue;
+    return LiteralAt(rest.substr(1));
+  }
+  return std::nullopt;
+}
+
+Result<WheelLayouts> ParseWheelLayouts(std::string_view text) {
+  toml::table doc;
+  try {
+    doc = toml::parse(text);
+  } catch (const toml::parse_error& e) {
+    return Fail(ErrorKind::kMalformed, std::string(e.description()));
+  }
+  WheelLayouts out;
+  if (const toml::array* rows = doc["layout"].as_array())
+    for (const toml::node& n : *rows)
+      if (const toml::table* row = n.as_table()) out.layouts.push_back(LayoutRow(*row));
+  if (const toml::array* rows = doc["library"].as_array())
+    for (const toml::node& n : *rows)
+      if (const toml::table* row = n.as_table())
+        out.libraries.push_back(
+            {(*row)["prefix"].value_or(std::string()), StringArray(*row, "wheels")});
+  return out;
+}
+
+}  // namespace dlrig
