@@ -2,6 +2,7 @@
 
 #include "report/env_report.h"
 #include "report/hardware_report.h"
+#include "report/summary_report.h"
 #include "report/python_report.h"
 // [report-includes]
 #include "report/driver_report.h"
@@ -12,6 +13,7 @@ namespace dlrig {
 std::string DoctorText(const Inventory& inv, bool colour) {
   TextWriter out(colour);
   if (inv.root != "/") out.Line("inspecting the tree at " + inv.root, Colour::kDim);
+  RenderSummary(out, inv);
   RenderHardware(out, inv.host, inv.pci);
   // [report-text] (one call per layer, in layer order)
   RenderKernelDriver(out, inv.kernel_driver);
@@ -29,6 +31,7 @@ json DoctorJson(const Inventory& inv) {
   j["schema"] = kDoctorSchema;
   j["dlrig_version"] = DLRIG_VERSION;
   j["root"] = inv.root;
+  j["summary"] = SummaryJson(inv);
   j["hardware"] = {{"host", HostJson(inv.host)}, {"pci", PciJson(inv.pci)}};
   // [report-json] (one key per layer: kernel_driver, user_driver, toolkits, libraries, python, containers, shell)
   j["kernel_driver"] = KernelDriverJson(inv.kernel_driver);
