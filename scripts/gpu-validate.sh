@@ -36,3 +36,5 @@ PY
 } >"$out/speed.txt" 2>&1
 "$dlrig" capture -o "$out/capture.tar.gz" >>"$out/env.txt" 2>&1
 ls -la "$out"
+python3 "$(dirname "$0")/compare-inventory.py" "$out/doctor.json" "$out/nvidia-smi-q.xml" \
+  "$out/torch.json" | tee "$out/compare.txt"

@@ -1,5 +1,7 @@
 #include "probe/driver_query.h"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -199,12 +201,10 @@ std::string ReadUntil(int fd, std::chrono::milliseconds deadline, bool* timed_ou
 
 }  // namespace
 
-DriverQuery QueryDriver(const DriverQueryOptions& options) {
-  ChildEnd end;
-  end.deadline = options.deadline;
-  end.exit_code = -1;
+PendingDriverQuery PendingDriverQuery::Start(const DriverQueryOptions& options) {
+  auto started = Clock::now();
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return ParseDriverQuery("", options, end);
+  if (::pipe2(fds, O_CLOEXEC) != 0) return PendingDriverQuery(options, -1, -1, started);
   pid_t pid = ::fork();
   if (pid == 0) {
     ::close(fds[0]);
@@ -213,16 +213,46 @@ DriverQuery QueryDriver(const DriverQueryOptions& options) {
   ::close(fds[1]);
   if (pid < 0) {
     ::close(fds[0]);
-    return ParseDriverQuery("", options, end);
+    return PendingDriverQuery(options, -1, -1, started);
   }
-  std::string text = ReadUntil(fds[0], options.deadline, &end.timed_out);
-  ::close(fds[0]);
-  if (end.timed_out) ::kill(pid, SIGKILL);
+  return PendingDriverQuery(options, pid, fds[0], started);
+}
+
+PendingDriverQuery::PendingDriverQuery(PendingDriverQuery&& other) noexcept
+    : options_(std::move(other.options_)), pid_(other.pid_), fd_(other.fd_),
+      started_(other.started_) {
+  other.pid_ = other.fd_ = -1;
+}
+
+PendingDriverQuery::~PendingDriverQuery() {
+  if (fd_ >= 0) ::close(fd_);
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {}
+  }
+}
+
+DriverQuery PendingDriverQuery::Finish() {
+  ChildEnd end;
+  end.deadline = options_.deadline;
+  end.exit_code = -1;
+  if (pid_ <= 0) return ParseDriverQuery("", options_, end);
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      options_.deadline - (Clock::now() - started_));
+  std::string text = ReadUntil(fd_, std::max(left, std::chrono::milliseconds(1)), &end.timed_out);
+  ::close(fd_);
+  fd_ = -1;
+  if (end.timed_out) ::kill(pid_, SIGKILL);
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {}
+  pid_ = -1;
   if (WIFSIGNALED(status) && !end.timed_out) end.signal = WTERMSIG(status);
   if (WIFEXITED(status)) end.exit_code = WEXITSTATUS(status);
-  return ParseDriverQuery(text, options, end);
+  return ParseDriverQuery(text, options_, end);
+}
+
+DriverQuery QueryDriver(const DriverQueryOptions& options) {
+  return PendingDriverQuery::Start(options).Finish();
 }
 
 }  // namespace dlrig

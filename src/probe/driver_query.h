@@ -49,6 +49,28 @@ struct DriverQueryOptions {
 /// deadline plus a kill). Touches the real machine: callers check ProbeContext::load_libraries.
 DriverQuery QueryDriver(const DriverQueryOptions& options);
 
+/// The same query started now and collected later, so driver initialisation (cuInit takes
+/// hundreds of milliseconds on a large GPU) overlaps the file probes. The deadline counts from
+/// Start. Destroying an unfinished query kills and reaps the child.
+class PendingDriverQuery {
+ public:
+  static PendingDriverQuery Start(const DriverQueryOptions& options);
+  PendingDriverQuery(PendingDriverQuery&& other) noexcept;
+  PendingDriverQuery(const PendingDriverQuery&) = delete;
+  ~PendingDriverQuery();
+  /// Waits (at most until the deadline) and parses the answers; call once.
+  DriverQuery Finish();
+
+ private:
+  PendingDriverQuery(DriverQueryOptions options, int pid, int fd,
+                     std::chrono::steady_clock::time_point started)
+      : options_(std::move(options)), pid_(pid), fd_(fd), started_(started) {}
+  DriverQueryOptions options_;
+  int pid_ = -1;  ///< -1: fork failed or already finished
+  int fd_ = -1;
+  std::chrono::steady_clock::time_point started_;
+};
+
 /// How the child ended, for ParseDriverQuery.
 struct ChildEnd {
   bool timed_out = false;

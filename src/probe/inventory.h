@@ -5,15 +5,14 @@
 #include <vector>
 
 #include "probe/containers.h"
-#include "probe/host.h"
-#include "probe/pci.h"
-#include "probe/shell.h"
-#include "probe/python.h"
-// [inventory-includes] (one line per probe header, keep sorted)
 #include "probe/dpkg.h"
+#include "probe/host.h"
 #include "probe/kernel_driver.h"
 #include "probe/ldconfig.h"
 #include "probe/libs.h"
+#include "probe/pci.h"
+#include "probe/python.h"
+#include "probe/shell.h"
 #include "probe/toolkit.h"
 #include "probe/user_driver.h"
 
@@ -21,16 +20,20 @@ namespace dlrig {
 
 struct Inventory {
   std::string root;  ///< "/" or the --root directory
+  std::vector<std::pair<std::string, double>> timings_ms;  ///< wall time of each probe
   // hardware
   HostFacts host;
   PciFacts pci;
-  // [inventory-members] (layer order: kernel driver, user-space driver, toolkits, libraries, python)
+  // kernel driver
   KernelDriverFacts kernel_driver;
-  LoaderConfig loader;  ///< shared by the user-space driver and libraries probes
+  // user-space driver
+  LoaderConfig loader;  ///< shared by the user-space driver, libraries and python probes
   UserDriverFacts user_driver;
+  // toolkits and libraries
   DpkgFacts dpkg;  ///< shared by the toolkits and libraries probes
   ToolkitFacts toolkits;
   LibraryFacts libraries;
+  // python
   PythonFacts python;
   // containers
   ContainerFacts containers;
@@ -38,7 +41,7 @@ struct Inventory {
   ShellFacts shell;
 };
 
-/// Runs every probe named in `enabled` ("all" or a list; "-name" switches one off).
+/// Runs every probe through `ctx`; never throws, every unreadable fact is an error value.
 Inventory CollectInventory(const ProbeContext& ctx);
 
 }  // namespace dlrig

@@ -92,14 +92,14 @@ void ScanToolkitExtras(const Root& root, Collector& c) {
   }
 }
 
-DriverQueryOptions QueryOptions(const ProbeContext& ctx) {
+}  // namespace
+
+DriverQueryOptions DriverQueryOptionsFor(const ProbeContext& ctx) {
   DriverQueryOptions options;
   if (auto lib = ctx.env.Get("DLRIG_NVML_LIBRARY"); lib && !lib->empty()) options.nvml_library = *lib;
   if (auto lib = ctx.env.Get("DLRIG_CUDA_LIBRARY"); lib && !lib->empty()) options.cuda_library = *lib;
   return options;
 }
-
-}  // namespace
 
 const char* DriverFileKindName(DriverFileKind kind) {
   switch (kind) {
@@ -129,7 +129,8 @@ DriverFileKind ClassifyDriverPath(std::string_view path) {
   return DriverFileKind::kDriver;
 }
 
-UserDriverFacts ProbeUserDriver(const ProbeContext& ctx, const LoaderConfig& loader) {
+UserDriverFacts ProbeUserDriver(const ProbeContext& ctx, const LoaderConfig& loader,
+                                PendingDriverQuery* pending) {
   const Root& root = ctx.root;
   UserDriverFacts facts;
   Collector c(root);
@@ -154,8 +155,10 @@ UserDriverFacts ProbeUserDriver(const ProbeContext& ctx, const LoaderConfig& loa
     facts.query = Fail(ErrorKind::kUnsupported, "not loaded: inspecting a foreign root");
   else if (!ctx.load_libraries)
     facts.query = Fail(ErrorKind::kUnsupported, "not loaded: --no-dlopen");
+  else if (pending != nullptr)
+    facts.query = pending->Finish();
   else
-    facts.query = QueryDriver(QueryOptions(ctx));
+    facts.query = QueryDriver(DriverQueryOptionsFor(ctx));
   return facts;
 }
 

@@ -45,7 +45,13 @@ struct UserDriverFacts {
 
 /// `loader` from ProbeLoaderConfig. Loads the libraries only when ctx.load_libraries and the
 /// root is this machine; DLRIG_NVML_LIBRARY / DLRIG_CUDA_LIBRARY name other files to load.
-UserDriverFacts ProbeUserDriver(const ProbeContext& ctx, const LoaderConfig& loader);
+/// `pending`: a driver query started earlier (see CollectInventory); without one, the query
+/// runs here when the context allows loading libraries.
+UserDriverFacts ProbeUserDriver(const ProbeContext& ctx, const LoaderConfig& loader,
+                                PendingDriverQuery* pending = nullptr);
+/// The query's options for this context: DLRIG_NVML_LIBRARY / DLRIG_CUDA_LIBRARY override
+/// the library names.
+DriverQueryOptions DriverQueryOptionsFor(const ProbeContext& ctx);
 
 /// "libcuda.so.580.159.04" → "580.159.04"; nullopt for "libcuda.so.1", "libcuda.so".
 std::optional<std::string> DriverVersionFromName(std::string_view file_name);

@@ -41,6 +41,8 @@ json DoctorJson(const Inventory& inv) {
   j["python"] = PythonJson(inv.python);
   j["containers"] = ContainersJson(inv.containers);
   j["shell"] = ShellJson(inv.shell);
+  j["timings_ms"] = json::object();
+  for (auto& [name, ms] : inv.timings_ms) j["timings_ms"][name] = ms;
   return j;
 }
 
