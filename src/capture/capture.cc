@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <sys/utsname.h>
 
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -14,7 +15,7 @@
 namespace dlrig {
 namespace {
 
-constexpr size_t kMaxCapturedFileBytes = 8u << 20;
+constexpr size_t kMaxCapturedFileBytes = 32u << 20;  // dpkg status of a large system
 // Variables saved to environ.txt: what the probes read, never the whole environment.
 const char* const kSavedVariables[] = {
     "PATH", "LD_LIBRARY_PATH", "HOME", "USER", "SHELL", "CUDA_HOME", "CUDA_PATH", "CUDA_ROOT",
@@ -31,10 +32,14 @@ struct Entry {
   unsigned mode = 0644;
 };
 
-bool LooksBinary(std::string_view path, std::string_view content) {
+// Shared objects, archives and programs become empty placeholders; every other file keeps
+// its bytes, binary ones included (ld.so.cache, efivars), since a probe parsed them.
+bool IsProgramOrLibrary(std::string_view path, std::string_view content) {
   if (StartsWith(content, "\x7f" "ELF")) return true;
   std::string base = BaseName(path);
-  return Contains(base, ".so") || EndsWith(base, ".a") || content.find('\0') != std::string::npos;
+  size_t so = base.find(".so.");  // libfoo.so.1.2, but not ld.so.cache
+  bool versioned = so != std::string::npos && so + 4 < base.size() && std::isdigit(base[so + 4]);
+  return versioned || EndsWith(base, ".so") || EndsWith(base, ".a");
 }
 
 class Collector {
@@ -95,7 +100,7 @@ class Collector {
     Entry e{Node::kPlaceholder, "", (info.mode & 0777) | 0400};
     if (want_content) {
       auto text = root_.ReadFile(path, kMaxCapturedFileBytes);
-      if (text && !LooksBinary(path, *text)) e = {Node::kFile, std::move(*text), e.mode};
+      if (text && !IsProgramOrLibrary(path, *text)) e = {Node::kFile, std::move(*text), e.mode};
     }
     tree_[path] = std::move(e);
   }

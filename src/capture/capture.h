@@ -1,6 +1,6 @@
 // dlrig capture: everything the probes read on this machine, saved as a tree in a .tar.gz
-// that `dlrig doctor --root` accepts. Text files keep their content; shared libraries and
-// other binaries become empty placeholders with their names and links kept; device nodes
+// that `dlrig doctor --root` accepts. Files keep their content; shared libraries and programs
+// become empty placeholders with their names and links kept; device nodes
 // are listed in dev.listing. Beside the tree: environ.txt (only the variables dlrig reads),
 // doctor.json (the report, with the driver's answers), uname.txt.
 #pragma once

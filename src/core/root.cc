@@ -400,7 +400,7 @@ Result<std::vector<DirEntry>> Root::ListDir(std::string_view path) const {
 }
 
 Result<File> Root::OpenFile(std::string_view path) const {
-  Note(AccessLog::Kind::kStat, path);
+  Note(AccessLog::Kind::kRead, path);
   int fd;
   if (host_) {
     fd = ::open(NormalizePath(path).c_str(), O_RDONLY | O_CLOEXEC);
