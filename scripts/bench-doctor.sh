@@ -11,14 +11,17 @@ capture=../shared/captures/h100-ubuntu2404-torch211
 
 # median wall ms and max RSS MB of "$@" over $runs runs
 measure() {
-  local walls=() rss=0 start end kb
+  local walls=() rss=0 start end kb out
+  out=$(mktemp)
   for ((i = 0; i < runs; i++)); do
     start=$(date +%s%N)
-    kb=$( { /usr/bin/time -f '%M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    /usr/bin/time -f '%M' -o "$out" "$@" >/dev/null 2>&1
     end=$(date +%s%N)
+    kb=$(tail -1 "$out")
     walls+=($(( (end - start) / 1000 )))
     (( kb > rss )) && rss=$kb
   done
+  rm -f "$out"
   local median
   median=$(printf '%s\n' "${walls[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")
   awk -v us="$median" -v kb="$rss" 'BEGIN { printf "%8.1f ms  %6.1f MB", us / 1000, kb / 1024 }'
@@ -53,6 +56,9 @@ if [[ -d $capture ]]; then
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
   synthetic_envs "$tmp" 100
-  printf '%-42s %s\n' "H100 capture + 100 conda envs" "$(measure "$dlrig" doctor --root "$tmp" --json)"
+  envs=$("$dlrig" doctor --root "$tmp" --json | python3 -c \
+    'import json,sys; print(sum(e["kind"] == "conda" for e in json.load(sys.stdin)["python"]["environments"]))')
+  printf '%-42s %s  (%s conda envs seen)\n' "H100 capture + 100 conda envs" \
+    "$(measure "$dlrig" doctor --root "$tmp" --json)" "$envs"
 fi
 echo "reference (H100 machine, capture README): nvidia-smi 90 ms; torch collect_env 9370 ms, 620 MB"

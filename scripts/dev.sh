@@ -34,7 +34,7 @@ case "${1:-}" in
     cmake --build --preset fuzz -j "$jobs"
     scripts/run-fuzzers.sh build-fuzz "${2:-60}" ;;
   bench)
-    scripts/install-deps.sh build
+    scripts/install-deps.sh test
     build
     scripts/bench-doctor.sh ;;
   *)

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(g++ cmake ninja-build make libcli11-dev nlohmann-json3-dev libfmt-dev
           libtomlplusplus-dev libexpected-dev libgtest-dev zlib1g-dev pci.ids)
 if [[ "${1:-build}" == test ]]; then
-  packages+=(python3 python3-venv python3-pip clang binutils)
+  packages+=(python3 python3-venv python3-pip clang binutils time)
 fi
 
 missing=()

@@ -47,7 +47,7 @@ std::vector<PathEntry> Entries(const ProbeContext& ctx, const char* var, bool bi
       continue;
     }
     e.exists = ctx.root.IsDir(dir);
-    if (!e.exists) e.note = "does not exist";
+    if (!e.exists) e.note = ctx.root.IsHost() ? "does not exist" : "absent from the tree";
     else if (binaries && ctx.root.Exists(JoinPath(dir, "nvcc"))) e.note = "has nvcc";
     else if (!binaries) e.note = LibraryNote(ctx.root, dir);
     out.push_back(std::move(e));
