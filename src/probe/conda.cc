@@ -22,7 +22,7 @@ class EnvList {
   explicit EnvList(const Root& root) : root_(root) {}
   void Add(const std::string& raw, const std::string& origin) {
     std::string prefix = NormalizePath(raw);
-    if (raw.empty() || raw[0] != '/' || !IsCondaPrefix(root_, prefix)) return;
+    if (raw.empty() || raw[0] != '/' || !Accept(prefix)) return;
     auto it = std::find_if(envs_.begin(), envs_.end(),
                            [&](const CondaEnvRef& e) { return e.prefix == prefix; });
     if (it == envs_.end())
@@ -42,6 +42,14 @@ class EnvList {
   std::vector<CondaEnvRef> Take() { return std::move(envs_); }
 
  private:
+  // A conda prefix, or one we may not look into: that env is reported with the reason rather
+  // than silently left out.
+  bool Accept(const std::string& prefix) const {
+    if (IsCondaPrefix(root_, prefix)) return true;
+    auto meta = root_.Stat(JoinPath(prefix, "conda-meta"));
+    return !meta && meta.error().kind == ErrorKind::kNoPermission;
+  }
+
   const Root& root_;
   std::vector<CondaEnvRef> envs_;
 };

@@ -25,13 +25,15 @@ class EnvCollector {
   explicit EnvCollector(const Root& root) : root_(root) {}
 
   // Adds (or merges into) the env at `prefix`; the kind comes from what is there.
-  PythonEnv* Add(const std::string& raw, const std::string& origin, bool active) {
+  enum class KnownConda { kNo, kYes };
+  PythonEnv* Add(const std::string& raw, const std::string& origin, bool active,
+                 KnownConda known_conda = KnownConda::kNo) {
     std::string prefix = NormalizePath(raw);
     PythonEnvKind kind = PythonEnvKind::kSystem;
     if (root_.Exists(JoinPath(prefix, "pyvenv.cfg")))
       kind = PythonEnvKind::kVenv;
-    else if (root_.IsDir(JoinPath(prefix, "conda-meta")))
-      kind = PythonEnvKind::kConda;
+    else if (root_.IsDir(JoinPath(prefix, "conda-meta")) || known_conda == KnownConda::kYes)
+      kind = PythonEnvKind::kConda;  // a listed env we may not look into still counts
     else if (origin != "--env" && origin != "VIRTUAL_ENV")
       return nullptr;
     PythonEnv* env = Find(prefix);
@@ -256,6 +258,13 @@ void ReadUserSites(const ProbeContext& ctx, PythonEnv& env) {
 
 void FillEnv(const ProbeContext& ctx, const LoaderSearch& search, const WheelLayouts& layouts,
              PythonEnv& env) {
+  // A prefix we cannot enter (or that is gone): every fact carries that reason.
+  if (auto listing = ctx.root.ListDir(env.prefix); !listing) {
+    env.python_version = tl::unexpected(listing.error());
+    env.dists = tl::unexpected(listing.error());
+    if (env.kind == PythonEnvKind::kConda) env.conda_packages = tl::unexpected(listing.error());
+    return;
+  }
   if (env.kind == PythonEnvKind::kVenv && ctx.root.Exists(JoinPath(env.prefix, "pyvenv.cfg")))
     ReadVenvConfig(ctx.root, env);
   if (env.kind == PythonEnvKind::kConda) ReadCondaPackages(ctx.root, env);
@@ -287,7 +296,8 @@ PythonFacts ProbePython(const ProbeContext& ctx) {
   for (const std::string& e : ctx.extra_envs) envs.Add(e, "--env", false);
   ScanPath(ctx, envs, facts);
   for (const CondaEnvRef& ref : FindCondaEnvs(ctx))
-    for (const std::string& origin : ref.origins) envs.Add(ref.prefix, origin, false);
+    for (const std::string& origin : ref.origins)
+      envs.Add(ref.prefix, origin, false, EnvCollector::KnownConda::kYes);
 
   WheelLayouts layouts;
   auto text = EmbeddedDataFile("wheel-layouts.toml");

@@ -128,6 +128,61 @@ TEST(DoctorCli, HostileTreeGivesUnknownsNotCrashes) {
   EXPECT_EQ(text.exit_code, 0) << text.err;
 }
 
+// Permission errors are kept apart from absence. Root reads everything, so the binary runs
+// as `nobody` (setpriv) against a tree with closed directories and files.
+TEST(DoctorCli, UnreadableFilesAreNoPermission) {
+  bool as_root = ::geteuid() == 0;
+  if (as_root && ::access("/usr/bin/setpriv", X_OK) != 0) GTEST_SKIP() << "needs setpriv as root";
+  testing::TempTree t;
+  t.Write("etc/os-release", "ID=debian\n");
+  t.Write("proc/cpuinfo", "processor : 0\n");
+  t.Mkdir("opt/conda/envs/locked/conda-meta");
+  t.Write("root/.conda/environments.txt", "/opt/conda/envs/locked\n");
+  t.Write("environ.txt", "HOME=/root\nPATH=/usr/bin\n");
+  ::chmod((t.dir() / "etc/os-release").c_str(), 0);
+  ::chmod((t.dir() / "proc/cpuinfo").c_str(), 0);
+  ::chmod((t.dir() / "opt/conda/envs/locked").c_str(), 0);
+  ::chmod(t.dir().c_str(), 0755);
+  std::vector<std::string> argv{"doctor", "--json", "--root", t.dir().string()};
+  CliRun run;
+  if (as_root) {
+    argv.insert(argv.begin(), {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                               "--clear-groups", DLRIG_BINARY});
+    SystemRunner runner;
+    auto r = runner.Run(argv, ExecOptions{std::chrono::milliseconds(60000), 64u << 20});
+    ASSERT_TRUE(r) << r.error().message;
+    run = {r->exit_code, r->out, r->err};
+  } else {
+    run = Dlrig(argv);
+  }
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  json doc = json::parse(run.out, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded()) << run.out.substr(0, 300);
+  EXPECT_EQ(doc["hardware"]["host"]["os"]["unavailable"], "no_permission");
+  EXPECT_EQ(doc["hardware"]["host"]["cpu"]["unavailable"], "no_permission");
+  // The listed conda env we may not enter is reported, not silently dropped.
+  auto& envs = doc["python"]["environments"];
+  ASSERT_EQ(envs.size(), 1u);
+  EXPECT_EQ(envs[0]["prefix"], "/opt/conda/envs/locked");
+  EXPECT_EQ(envs[0]["python_version"]["unavailable"], "no_permission");
+}
+
+// On a machine without an NVIDIA driver (this one, and CI), doctor says so plainly.
+TEST(DoctorCli, MachineWithoutDriverSaysSo) {
+  if (std::filesystem::exists("/proc/driver/nvidia/version")) GTEST_SKIP() << "a driver is loaded";
+  json doc = DoctorJson({});
+  EXPECT_TRUE(doc["summary"]["driver"]["missing"].get<bool>());
+  EXPECT_NE(doc["summary"]["driver"]["text"].get<std::string>().find("no NVIDIA kernel driver"),
+            std::string::npos);
+  EXPECT_EQ(doc["kernel_driver"]["proc_version"]["unavailable"], "not_found");
+  EXPECT_TRUE(doc["user_driver"]["dlopen"]["nvml"].contains("calls"));
+  bool has_nvidia_gpu = false;
+  for (auto& d : doc["hardware"]["pci"]["devices"]) has_nvidia_gpu |= d["kind"] == "gpu";
+  if (!has_nvidia_gpu) {
+    EXPECT_TRUE(doc["summary"]["gpus"]["missing"].get<bool>());
+  }
+}
+
 TEST(DoctorCli, CaptureRoundTrip) {
   testing::TempTree t;
   std::string archive = (t.dir() / "cap.tar.gz").string();
