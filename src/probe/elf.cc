@@ -16,7 +16,7 @@ constexpr size_t kMaxDynamic = 16384;  // dynamic entries
 constexpr size_t kMaxString = 4096;    // one DT_NEEDED / RPATH string, bytes
 constexpr size_t kMaxVersionEntries = 1024;
 constexpr uint32_t kPtLoad = 1, kPtDynamic = 2, kShtDynamic = 6;
-constexpr int64_t kDtNull = 0, kDtNeeded = 1, kDtStrtab = 5, kDtStrsz = 10, kDtSoname = 14,
+constexpr int64_t kDtNull = 0, kDtNeeded = 1, kDtStrtab = 5, kDtSoname = 14,
                   kDtRpath = 15, kDtRunpath = 29, kDtVerneed = 0x6ffffffe,
                   kDtVerneednum = 0x6fffffff;
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/version.h"
 
 namespace dlrig {
@@ -38,17 +40,17 @@ SummaryLine KernelDriver(const KernelDriverFacts& k) {
 
 SummaryLine DriverCuda(const UserDriverFacts& u) {
   if (u.query && u.query->cuda.cuda_driver_version)
-    return {"driver CUDA", "supports CUDA " + CudaVersionFromInt(*u.query->cuda.cuda_driver_version) +
+    return {"driver_cuda", "supports CUDA " + CudaVersionFromInt(*u.query->cuda.cuda_driver_version) +
                                " (cuDriverGetVersion)"};
   if (u.query && u.query->nvml.cuda_driver_version)
-    return {"driver CUDA", "supports CUDA " + CudaVersionFromInt(*u.query->nvml.cuda_driver_version) +
+    return {"driver_cuda", "supports CUDA " + CudaVersionFromInt(*u.query->nvml.cuda_driver_version) +
                                " (NVML)"};
   for (auto& pick : u.picks)
     if (pick.soname == "libcuda.so.1" && !pick.resolution.path)
-      return {"driver CUDA", "libcuda.so.1 not found by the loader", true};
-  if (!u.query) return {"driver CUDA", "not asked: " + u.query.error().message};
+      return {"driver_cuda", "libcuda.so.1 not found by the loader", true};
+  if (!u.query) return {"driver_cuda", "not asked: " + u.query.error().message};
   const auto& calls = u.query->cuda.calls;
-  return {"driver CUDA",
+  return {"driver_cuda",
           "libcuda did not answer: " + (calls.empty() ? std::string("no call made")
                                                       : calls.back().function + ": " +
                                                             calls.back().message),
@@ -88,8 +90,11 @@ std::vector<SummaryLine> Summarize(const Inventory& inv) {
 
 void RenderSummary(TextWriter& out, const Inventory& inv) {
   out.Section("summary");
-  for (auto& line : Summarize(inv))
-    out.Item(line.key, line.text, line.missing ? Colour::kYellow : Colour::kNone);
+  for (auto& line : Summarize(inv)) {
+    std::string label = line.key;
+    std::replace(label.begin(), label.end(), '_', ' ');
+    out.Item(label, line.text, line.missing ? Colour::kYellow : Colour::kNone);
+  }
 }
 
 json SummaryJson(const Inventory& inv) {

@@ -12,7 +12,7 @@
 namespace dlrig {
 
 struct SummaryLine {
-  std::string key;
+  std::string key;  ///< JSON key, snake_case ("driver_cuda"); shown with spaces
   std::string text;
   bool missing = false;  ///< shown as absent (no GPU, no driver, ...)
 };
