@@ -32,9 +32,23 @@ PY
     echo "doctor_wall_ms $(( (e - s) / 1000000 ))"
   done
   /usr/bin/time -v "$dlrig" doctor --json 2>&1 >/dev/null | grep -E 'Maximum resident|Elapsed'
-  s=$(date +%s%N); nvidia-smi >/dev/null; e=$(date +%s%N); echo "nvidia_smi_wall_ms $(( (e - s) / 1000000 ))"
+  for i in 1 2 3 4 5; do
+    s=$(date +%s%N); "$dlrig" doctor --json --no-dlopen >/dev/null 2>&1; e=$(date +%s%N)
+    echo "doctor_no_dlopen_wall_ms $(( (e - s) / 1000000 ))"
+  done
+  for i in 1 2 3; do
+    s=$(date +%s%N); nvidia-smi >/dev/null; e=$(date +%s%N); echo "nvidia_smi_wall_ms $(( (e - s) / 1000000 ))"
+  done
+  python3 -c 'import json,sys; print("timings_ms", json.load(open(sys.argv[1]))["timings_ms"])' "$out/doctor.json"
 } >"$out/speed.txt" 2>&1
 "$dlrig" capture -o "$out/capture.tar.gz" >>"$out/env.txt" 2>&1
+# What the driver query reports when the stack is broken on purpose (no GPU hidden for real).
+{
+  echo "== CUDA_VISIBLE_DEVICES=''"
+  CUDA_VISIBLE_DEVICES= "$dlrig" doctor --no-color | sed -n '/^user-space driver/,/^toolkits/p' | grep -E 'nvml|libcuda '
+  echo "== DLRIG_CUDA_LIBRARY=/nonexistent/libcuda.so.1"
+  DLRIG_CUDA_LIBRARY=/nonexistent/libcuda.so.1 "$dlrig" doctor --no-color | grep -E '^  libcuda  '
+} >"$out/broken.txt" 2>&1
 ls -la "$out"
 python3 "$(dirname "$0")/compare-inventory.py" "$out/doctor.json" "$out/nvidia-smi-q.xml" \
   "$out/torch.json" | tee "$out/compare.txt"

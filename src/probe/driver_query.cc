@@ -201,10 +201,9 @@ std::string ReadUntil(int fd, std::chrono::milliseconds deadline, bool* timed_ou
 
 }  // namespace
 
-PendingDriverQuery PendingDriverQuery::Start(const DriverQueryOptions& options) {
-  auto started = Clock::now();
+PendingDriverQuery::Child PendingDriverQuery::Spawn(const DriverQueryOptions& options) {
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return PendingDriverQuery(options, -1, -1, started);
+  if (::pipe2(fds, O_CLOEXEC) != 0) return {};
   pid_t pid = ::fork();
   if (pid == 0) {
     ::close(fds[0]);
@@ -213,41 +212,62 @@ PendingDriverQuery PendingDriverQuery::Start(const DriverQueryOptions& options) 
   ::close(fds[1]);
   if (pid < 0) {
     ::close(fds[0]);
-    return PendingDriverQuery(options, -1, -1, started);
+    return {};
   }
-  return PendingDriverQuery(options, pid, fds[0], started);
+  return {pid, fds[0]};
+}
+
+PendingDriverQuery PendingDriverQuery::Start(const DriverQueryOptions& options) {
+  PendingDriverQuery query(options, Clock::now());
+  DriverQueryOptions nvml_only = options, cuda_only = options;
+  nvml_only.cuda_library.clear();
+  cuda_only.nvml_library.clear();
+  query.children_[0] = Spawn(nvml_only);
+  query.children_[1] = Spawn(cuda_only);
+  return query;
 }
 
 PendingDriverQuery::PendingDriverQuery(PendingDriverQuery&& other) noexcept
-    : options_(std::move(other.options_)), pid_(other.pid_), fd_(other.fd_),
-      started_(other.started_) {
-  other.pid_ = other.fd_ = -1;
+    : options_(std::move(other.options_)), started_(other.started_) {
+  for (int i = 0; i < 2; ++i) {
+    children_[i] = other.children_[i];
+    other.children_[i] = {};
+  }
 }
 
 PendingDriverQuery::~PendingDriverQuery() {
-  if (fd_ >= 0) ::close(fd_);
-  if (pid_ > 0) {
-    ::kill(pid_, SIGKILL);
-    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {}
+  for (Child& c : children_) {
+    if (c.fd >= 0) ::close(c.fd);
+    if (c.pid > 0) {
+      ::kill(c.pid, SIGKILL);
+      while (::waitpid(c.pid, nullptr, 0) < 0 && errno == EINTR) {}
+    }
   }
+}
+
+std::string PendingDriverQuery::Collect(Child& child, ChildEnd& end) {
+  if (child.pid <= 0) return "";
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      options_.deadline - (Clock::now() - started_));
+  bool timed_out = false;
+  std::string text = ReadUntil(child.fd, std::max(left, std::chrono::milliseconds(1)), &timed_out);
+  ::close(child.fd);
+  if (timed_out) ::kill(child.pid, SIGKILL);
+  int status = 0;
+  while (::waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {}
+  child = {};
+  end.timed_out = end.timed_out || timed_out;
+  if (WIFSIGNALED(status) && !timed_out) end.signal = WTERMSIG(status);
+  if (WIFEXITED(status) && WEXITSTATUS(status) != 0) end.exit_code = WEXITSTATUS(status);
+  return text;
 }
 
 DriverQuery PendingDriverQuery::Finish() {
   ChildEnd end;
   end.deadline = options_.deadline;
-  end.exit_code = -1;
-  if (pid_ <= 0) return ParseDriverQuery("", options_, end);
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      options_.deadline - (Clock::now() - started_));
-  std::string text = ReadUntil(fd_, std::max(left, std::chrono::milliseconds(1)), &end.timed_out);
-  ::close(fd_);
-  fd_ = -1;
-  if (end.timed_out) ::kill(pid_, SIGKILL);
-  int status = 0;
-  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {}
-  pid_ = -1;
-  if (WIFSIGNALED(status) && !end.timed_out) end.signal = WTERMSIG(status);
-  if (WIFEXITED(status)) end.exit_code = WEXITSTATUS(status);
+  end.exit_code = children_[0].pid > 0 && children_[1].pid > 0 ? 0 : -1;
+  std::string text = Collect(children_[0], end);
+  text += Collect(children_[1], end);
   return ParseDriverQuery(text, options_, end);
 }
 

@@ -42,16 +42,25 @@ struct DriverQuery {
 struct DriverQueryOptions {
   std::string nvml_library = "libnvidia-ml.so.1";
   std::string cuda_library = "libcuda.so.1";
-  std::chrono::milliseconds deadline{5000};  ///< for the whole child, both libraries
+  std::chrono::milliseconds deadline{5000};  ///< for the whole query, both libraries
+};
+
+/// How the child ended, for ParseDriverQuery.
+struct ChildEnd {
+  bool timed_out = false;
+  int signal = 0;     ///< killed by this signal (other than our own kill after a timeout)
+  int exit_code = 0;
+  std::chrono::milliseconds deadline{0};
 };
 
 /// Forks, queries both libraries in the child, and always returns (never hangs past the
 /// deadline plus a kill). Touches the real machine: callers check ProbeContext::load_libraries.
 DriverQuery QueryDriver(const DriverQueryOptions& options);
 
-/// The same query started now and collected later, so driver initialisation (cuInit takes
-/// hundreds of milliseconds on a large GPU) overlaps the file probes. The deadline counts from
-/// Start. Destroying an unfinished query kills and reaps the child.
+/// The same query started now and collected later, so driver initialisation (nvmlInit and
+/// cuInit each take 100+ ms on an H100) overlaps the file probes and each other: one child per
+/// library. The deadline counts from Start. Destroying an unfinished query kills and reaps the
+/// children.
 class PendingDriverQuery {
  public:
   static PendingDriverQuery Start(const DriverQueryOptions& options);
@@ -62,21 +71,18 @@ class PendingDriverQuery {
   DriverQuery Finish();
 
  private:
-  PendingDriverQuery(DriverQueryOptions options, int pid, int fd,
-                     std::chrono::steady_clock::time_point started)
-      : options_(std::move(options)), pid_(pid), fd_(fd), started_(started) {}
+  struct Child {
+    int pid = -1;  ///< -1: fork failed or already finished
+    int fd = -1;
+  };
+  PendingDriverQuery(DriverQueryOptions options, std::chrono::steady_clock::time_point started)
+      : options_(std::move(options)), started_(started) {}
+  static Child Spawn(const DriverQueryOptions& options);
+  /// Reads one child until EOF or the deadline, then reaps it.
+  std::string Collect(Child& child, ChildEnd& end);
   DriverQueryOptions options_;
-  int pid_ = -1;  ///< -1: fork failed or already finished
-  int fd_ = -1;
+  Child children_[2];  ///< NVML, libcuda
   std::chrono::steady_clock::time_point started_;
-};
-
-/// How the child ended, for ParseDriverQuery.
-struct ChildEnd {
-  bool timed_out = false;
-  int signal = 0;     ///< killed by this signal (other than our own kill after a timeout)
-  int exit_code = 0;
-  std::chrono::milliseconds deadline{0};
 };
 
 /// Parses the child's protocol (lines "<nvml|cuda> <key> <value>"). Pure: tests and fuzzer.

@@ -193,8 +193,9 @@ void QueryCuda(int fd, const std::string& library) {
 }  // namespace
 
 void DriverQueryChildMain(int fd, const DriverQueryOptions& options) {
-  QueryNvml(fd, options.nvml_library);
-  QueryCuda(fd, options.cuda_library);
+  // An empty name skips that library (QueryDriver runs one child per library).
+  if (!options.nvml_library.empty()) QueryNvml(fd, options.nvml_library);
+  if (!options.cuda_library.empty()) QueryCuda(fd, options.cuda_library);
 }
 
 }  // namespace dlrig

@@ -55,11 +55,36 @@ std::vector<PathEntry> Entries(const ProbeContext& ctx, const char* var, bool bi
   return out;
 }
 
+// A pip-installed tool (`pip install cmake`) is a Python entry-point script; its version is in
+// the env's <name>-<version>.dist-info, so no Python interpreter needs to start (150+ ms).
+std::optional<std::string> EntryPointVersion(const Root& root, const std::string& path,
+                                             const std::string& name) {
+  auto head = root.ReadFile(path, 64 * 1024);
+  if (!head || !StartsWith(*head, "#!") || !Contains(head->substr(0, head->find('\n')), "python"))
+    return std::nullopt;
+  std::string lib = JoinPath(DirName(DirName(path)), "lib");
+  auto pythons = root.ListDir(lib);
+  if (!pythons) return std::nullopt;
+  for (auto& py : *pythons) {
+    if (!StartsWith(py.name, "python")) continue;
+    auto dists = root.ListDir(lib + "/" + py.name + "/site-packages");
+    if (!dists) continue;
+    for (auto& d : *dists)
+      if (StartsWith(d.name, name + "-") && EndsWith(d.name, ".dist-info"))
+        return d.name.substr(name.size() + 1, d.name.size() - name.size() - 11);
+  }
+  return std::nullopt;
+}
+
 std::optional<ToolVersion> Tool(const ProbeContext& ctx, const std::string& name,
                                 const std::vector<std::string>& args) {
   auto path = FindOnPath(ctx, name);
   if (!path) return std::nullopt;
   ToolVersion tool{*path};
+  if (auto version = EntryPointVersion(ctx.root, *path, name)) {
+    tool.version = *version;
+    return tool;
+  }
   std::vector<std::string> argv{*path};
   argv.insert(argv.end(), args.begin(), args.end());
   auto run = ctx.runner.Run(argv, ExecOptions{std::chrono::milliseconds(3000), 64 * 1024});

@@ -72,6 +72,18 @@ TEST(ShellTest, PathsStartupFilesAndVariables) {
   EXPECT_FALSE(s.gcc);  // not on this PATH
 }
 
+TEST(ShellTest, PipCmakeVersionComesFromItsDistInfo) {
+  testing::TempTree t;
+  t.Write("venv/bin/cmake", "#!/venv/bin/python3\nimport sys\nfrom cmake import cmake\n");
+  t.Mkdir("venv/lib/python3.12/site-packages/cmake-4.4.3.dist-info");
+  testing::Fixture f(t.dir().string(),
+                     Environment(std::map<std::string, std::string>{{"PATH", "/venv/bin"}}));
+  ShellFacts s = ProbeShell(f.ctx());
+  ASSERT_TRUE(s.cmake);
+  EXPECT_EQ(s.cmake->path, "/venv/bin/cmake");
+  EXPECT_EQ(*s.cmake->version, "4.4.3");  // the NoRunner could not have run it
+}
+
 TEST(ShellTest, ToolVersions) {
   EXPECT_EQ(*ParseToolVersion("12.2.0\n"), "12.2.0");
   EXPECT_EQ(*ParseToolVersion("cmake version 3.25.1\n\nCMake suite"), "3.25.1");
