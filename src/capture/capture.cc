@@ -1,6 +1,8 @@
 #include "capture/capture.h"
 
 #include <fmt/format.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/utsname.h>
 
 #include <cctype>
@@ -48,7 +50,7 @@ class Collector {
 
   // Adds `path` and every directory and link on the way to it.
   void AddPath(const std::string& path, bool want_content, int depth = 0) {
-    if (depth > 8) return;
+    if (depth > 40) return;  // as the kernel's limit on links
     std::string so_far;
     for (auto& part : Split(NormalizePath(path), '/')) {
       so_far += "/" + part;
@@ -58,14 +60,12 @@ class Collector {
         auto target = root_.ReadLink(so_far);
         if (!target) return;
         tree_[so_far] = {Node::kLink, *target};
-        auto resolved = root_.Resolve(so_far);
-        if (!resolved) return;
-        bool last = so_far == NormalizePath(path);
-        AddPath(*resolved, last && want_content, depth + 1);
-        if (last) return;
-        // Continue beneath the link's target.
+        // One hop at a time, so every link of a chain (cuda-13 -> alternatives -> cuda-13.0)
+        // is kept; then go on beneath the link's target.
+        std::string hop = NormalizePath((*target)[0] == '/' ? *target
+                                                            : JoinPath(DirName(so_far), *target));
         std::string rest = NormalizePath(path).substr(so_far.size());
-        AddPath(*resolved + rest, want_content, depth + 1);
+        AddPath(hop + rest, want_content, depth + 1);
         return;
       }
       if (info->type == FileType::kDirectory) {
@@ -109,19 +109,47 @@ class Collector {
   std::map<std::string, Entry> tree_;
 };
 
-std::string DevListing(const Root& root) {
-  std::string out;
-  auto entries = root.ListDir("/dev");
-  if (!entries) return out;
+std::string ModeString(const FileInfo& info) {
+  char type = info.type == FileType::kCharDevice    ? 'c'
+              : info.type == FileType::kBlockDevice ? 'b'
+              : info.type == FileType::kDirectory   ? 'd'
+                                                    : '-';
+  std::string mode(1, type);
+  const char* rwx = "rwxrwxrwx";
+  for (int bit = 8; bit >= 0; --bit) mode += (info.mode >> bit) & 1 ? rwx[8 - bit] : '-';
+  return mode;
+}
+
+std::string UserName(uid_t uid) {
+  struct passwd pw, *found = nullptr;
+  char buf[4096];
+  return ::getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found ? found->pw_name
+                                                                       : std::to_string(uid);
+}
+
+std::string GroupName(gid_t gid) {
+  struct group gr, *found = nullptr;
+  char buf[4096];
+  return ::getgrgid_r(gid, &gr, buf, sizeof buf, &found) == 0 && found ? found->gr_name
+                                                                       : std::to_string(gid);
+}
+
+// /dev/nvidia* as `ls -l` prints them (device nodes cannot travel in the archive).
+void ListDevices(const Root& root, const std::string& dir, std::string& out, int depth = 0) {
+  auto entries = root.ListDir(dir);
+  if (!entries) return;
   for (auto& e : *entries) {
-    if (!StartsWith(e.name, "nvidia") && e.name != "dri" && e.name != "shm") continue;
-    auto info = root.Stat("/dev/" + e.name);
+    if (!StartsWith(e.name, "nvidia")) continue;
+    std::string path = JoinPath(dir, e.name);
+    auto info = root.Stat(path);
     if (!info) continue;
-    char type = info->type == FileType::kCharDevice ? 'c' : info->type == FileType::kDirectory ? 'd' : '-';
-    out += fmt::format("{}{:04o} {} {} {}:{} /dev/{}\n", type, info->mode, info->uid, info->gid,
-                       info->rdev_major, info->rdev_minor, e.name);
+    std::string size = info->type == FileType::kCharDevice || info->type == FileType::kBlockDevice
+                           ? fmt::format("{}, {}", info->rdev_major, info->rdev_minor)
+                           : std::to_string(info->size_bytes);
+    out += fmt::format("{} 1 {} {} {} Jan  1 00:00 {}\n", ModeString(*info), UserName(info->uid),
+                       GroupName(info->gid), size, path);
+    if (info->type == FileType::kDirectory && depth == 0) ListDevices(root, path, out, depth + 1);
   }
-  return out;
 }
 
 }  // namespace
@@ -166,7 +194,7 @@ Result<CaptureStats> WriteCapture(const ProbeContext& ctx, Root& root, const std
                                          : "";
   for (auto& [name, text] : std::initializer_list<std::pair<const char*, std::string>>{
            {"environ.txt", environ},
-           {"dev.listing", DevListing(root)},
+           {"dev.listing", [&] { std::string o; ListDevices(root, "/dev", o); return o; }()},
            {"uname.txt", uname},
            {"doctor.json", DoctorJson(inv).dump(2) + "\n"}}) {
     if (auto r = tar->AddFile(name, text); !r) return tl::unexpected(r.error());

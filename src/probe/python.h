@@ -102,6 +102,7 @@ struct WheelLayout {
   std::string framework;
   int cuda_major = 0;
   bool preload = false;  ///< kind = "preload": the framework dlopens the wheel paths itself
+  bool rpath = false;    ///< kind = "rpath": the dirs are DT_RPATH (searched before LD_LIBRARY_PATH)
   std::string importer;  ///< relative to site-packages
   std::vector<std::string> needed, runpath;
   std::string source;

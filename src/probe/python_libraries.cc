@@ -134,8 +134,13 @@ std::vector<LibraryLoad> ResolveFrameworkLoads(const Root& root, const LibraryCo
     auto info = root.Stat(importer);
     if (!elf && layout && info && info->size_bytes == 0) {
       elf = ElfInfo{};
-      elf->runpath = layout->runpath;
-      elf->has_runpath = assumed = true;
+      if (layout->rpath) {
+        elf->rpath = layout->runpath;
+      } else {
+        elf->runpath = layout->runpath;
+        elf->has_runpath = true;
+      }
+      assumed = true;
     }
   }
   std::vector<LibraryLoad> loads;

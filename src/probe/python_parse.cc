@@ -38,7 +38,9 @@ WheelLayout LayoutRow(const toml::table& row) {
   WheelLayout l;
   l.framework = row["framework"].value_or(std::string());
   l.cuda_major = static_cast<int>(row["cuda_major"].value_or(int64_t{0}));
-  l.preload = row["kind"].value_or(std::string()) == "preload";
+  std::string kind = row["kind"].value_or(std::string());
+  l.preload = kind == "preload";
+  l.rpath = kind == "rpath";
   l.importer = row["importer"].value_or(std::string());
   l.needed = StringArray(row, "needed");
   l.runpath = StringArray(row, "runpath");
