@@ -38,19 +38,6 @@ json DoctorJson(std::vector<std::string> args) {
   return doc;
 }
 
-// The facts without the human detail: error reasons name host paths, which differ between a
-// machine and its capture; the kind of error must not.
-json WithoutReasons(json j) {
-  if (j.is_object()) {
-    j.erase("reason");
-    j.erase("devices_source");
-    for (auto& [key, value] : j.items()) value = WithoutReasons(value);
-  } else if (j.is_array()) {
-    for (auto& value : j) value = WithoutReasons(value);
-  }
-  return j;
-}
-
 std::string CaptureDir() { return std::string(DLRIG_CAPTURES_DIR) + "/h100-ubuntu2404-torch211"; }
 
 TEST(DoctorCli, H100CaptureGoldenHardware) {
@@ -193,8 +180,8 @@ TEST(DoctorCli, CaptureRoundTrip) {
   auto untar = runner.Run({"tar", "xzf", archive, "-C", (t.dir() / "tree").string()},
                           ExecOptions{std::chrono::milliseconds(60000), 1u << 20});
   ASSERT_TRUE(untar && untar->exit_code == 0) << (untar ? untar->err : untar.error().message);
-  json live = WithoutReasons(DoctorJson({"--no-dlopen"}));
-  json replay = WithoutReasons(DoctorJson({"--root", (t.dir() / "tree").string()}));
+  json live = testing::WithoutReasons(DoctorJson({"--no-dlopen"}));
+  json replay = testing::WithoutReasons(DoctorJson({"--root", (t.dir() / "tree").string()}));
   // What was read here reads the same from the capture.
   EXPECT_EQ(replay["hardware"]["host"]["os"], live["hardware"]["host"]["os"]);
   EXPECT_EQ(replay["hardware"]["host"]["kernel"], live["hardware"]["host"]["kernel"]);

@@ -15,17 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-json Strip(json j) {
-  if (j.is_object()) {
-    j.erase("reason");
-    j.erase("devices_source");
-    for (auto& [k, v] : j.items()) v = Strip(v);
-  } else if (j.is_array()) {
-    for (auto& v : j) v = Strip(v);
-  }
-  return j;
-}
-
 class LiveCapture : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -36,11 +25,11 @@ class LiveCapture : public ::testing::Test {
                             ExecOptions{std::chrono::milliseconds(60000), 1u << 20});
     ASSERT_TRUE(untar && untar->exit_code == 0);
     std::ifstream live(tree_.dir() / "doctor.json");
-    live_ = Strip(json::parse(live));
+    live_ = testing::WithoutReasons(json::parse(live));
     auto run = runner.Run({DLRIG_BINARY, "doctor", "--json", "--root", tree_.dir().string()},
                           ExecOptions{std::chrono::milliseconds(60000), 64u << 20});
     ASSERT_TRUE(run && run->exit_code == 0);
-    replay_ = Strip(json::parse(run->out));
+    replay_ = testing::WithoutReasons(json::parse(run->out));
   }
   testing::TempTree tree_;
   json live_, replay_;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/environment.h"
@@ -62,6 +63,20 @@ inline std::unique_ptr<Fixture> H100Capture() {
   std::ifstream env_file(dir + "/environ.txt");
   std::string text((std::istreambuf_iterator<char>(env_file)), std::istreambuf_iterator<char>());
   return std::make_unique<Fixture>(dir, Environment::Parse(text));
+}
+
+/// A doctor report without its human detail: error reasons name host paths, which differ
+/// between a machine and its capture; the kind of error must not. `devices_source` says
+/// whether /dev or a capture's dev.listing was read.
+inline nlohmann::json WithoutReasons(nlohmann::json j) {
+  if (j.is_object()) {
+    j.erase("reason");
+    j.erase("devices_source");
+    for (auto& [key, value] : j.items()) value = WithoutReasons(value);
+  } else if (j.is_array()) {
+    for (auto& value : j) value = WithoutReasons(value);
+  }
+  return j;
 }
 
 }  // namespace dlrig::testing
