@@ -162,14 +162,12 @@ ContainerFacts ProbeContainers(const ProbeContext& ctx) {
   if (!config) {
     facts.nvidia_runtime_mode = tl::unexpected(config.error());
   } else {
-    try {
-      auto table = toml::parse(*config);
+    auto table = ParseToml(*config, "config.toml");
+    if (table)
       facts.nvidia_runtime_mode =
-          table["nvidia-container-runtime"]["mode"].value_or(std::string("auto"));
-    } catch (const toml::parse_error& e) {
-      facts.nvidia_runtime_mode = Fail(ErrorKind::kMalformed,
-                                       "config.toml: " + std::string(e.description()));
-    }
+          (*table)["nvidia-container-runtime"]["mode"].value_or(std::string("auto"));
+    else
+      facts.nvidia_runtime_mode = tl::unexpected(table.error());
   }
 
   for (const char* dir : {"/etc/cdi", "/var/run/cdi"}) {

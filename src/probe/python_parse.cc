@@ -104,12 +104,9 @@ std::optional<std::string> FindDictString(std::string_view text, std::string_vie
 }
 
 Result<WheelLayouts> ParseWheelLayouts(std::string_view text) {
-  toml::table doc;
-  try {
-    doc = toml::parse(text);
-  } catch (const toml::parse_error& e) {
-    return Fail(ErrorKind::kMalformed, std::string(e.description()));
-  }
+  auto parsed = ParseToml(text, "wheel-layouts.toml");
+  if (!parsed) return tl::unexpected(parsed.error());
+  const toml::table& doc = *parsed;
   WheelLayouts out;
   if (const toml::array* rows = doc["layout"].as_array())
     for (const toml::node& n : *rows)
