@@ -50,7 +50,7 @@ std::optional<int> ParseArgs(CLI::App& app, const std::vector<std::string>& args
     std::fputs(app.help().c_str(), stdout);
     return kExitHealthy;
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "dlrig %s: %s\n", app.get_name().c_str(), e.what());
+    std::fprintf(stderr, "%s: %s\n", app.get_name().c_str(), e.what());
     return kExitUsage;
   }
   return std::nullopt;
