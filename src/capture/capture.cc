@@ -152,6 +152,13 @@ void ListDevices(const Root& root, const std::string& dir, std::string& out, int
   }
 }
 
+// The report as doctor --json writes it, findings included when the catalogue is usable.
+std::string DoctorReportJson(const Inventory& inv) {
+  const auto& catalog = Catalog::BuiltIn();
+  Result<Findings> findings = catalog ? Diagnose(inv, *catalog) : tl::unexpected(catalog.error());
+  return DoctorJson(inv, findings ? *findings : Findings{}).dump(2);
+}
+
 }  // namespace
 
 Result<CaptureStats> WriteCapture(const ProbeContext& ctx, Root& root, const std::string& out) {
@@ -196,7 +203,7 @@ Result<CaptureStats> WriteCapture(const ProbeContext& ctx, Root& root, const std
            {"environ.txt", environ},
            {"dev.listing", [&] { std::string o; ListDevices(root, "/dev", o); return o; }()},
            {"uname.txt", uname},
-           {"doctor.json", DoctorJson(inv).dump(2) + "\n"}}) {
+           {"doctor.json", DoctorReportJson(inv) + "\n"}}) {
     if (auto r = tar->AddFile(name, text); !r) return tl::unexpected(r.error());
   }
   if (auto r = tar->Finish(); !r) return tl::unexpected(r.error());

@@ -4,10 +4,12 @@ namespace dlrig {
 
 std::span<const Command> Commands() {
   static const Command kCommands[] = {
-      {"doctor", "inventory every layer of the GPU stack and report what was found",
+      {"doctor", "inventory every layer of the GPU stack and diagnose what is broken at its root",
        Needs::kInventory, RunDoctor},
       {"capture", "save what doctor reads into a .tar.gz (any machine becomes a test case)",
        Needs::kHostOnly, RunCapture},
+      {"explain", "what a finding means and how to fix it (dlrig explain --list)",
+       Needs::kNothing, RunExplain},
   };
   return kCommands;
 }

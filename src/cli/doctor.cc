@@ -22,15 +22,21 @@ int RunDoctor(const std::vector<std::string>& args) {
   auto session = Session::Open(options);
   if (!session) return kExitUsage;
   Inventory inv = CollectInventory(session->context());
+  const auto& catalog = Catalog::BuiltIn();
+  Result<Findings> findings = catalog ? Diagnose(inv, *catalog) : tl::unexpected(catalog.error());
+  if (!findings) {
+    std::fprintf(stderr, "dlrig doctor: internal error: %s\n", findings.error().message.c_str());
+    return kExitInternal;
+  }
   if (as_json) {
-    std::string text = DoctorJson(inv).dump(2);
+    std::string text = DoctorJson(inv, *findings).dump(2);
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fputc('\n', stdout);
   } else {
-    std::string text = DoctorText(inv, !no_colour && StdoutWantsColour());
+    std::string text = DoctorText(inv, *findings, !no_colour && StdoutWantsColour());
     std::fwrite(text.data(), 1, text.size(), stdout);
   }
-  return kExitHealthy;
+  return ExitCodeFor(*findings);
 }
 
 }  // namespace dlrig

@@ -1,6 +1,7 @@
 #include "report/doctor_report.h"
 
 #include "report/env_report.h"
+#include "report/findings_report.h"
 #include "report/hardware_report.h"
 #include "report/summary_report.h"
 #include "report/python_report.h"
@@ -10,10 +11,11 @@
 
 namespace dlrig {
 
-std::string DoctorText(const Inventory& inv, bool colour) {
+std::string DoctorText(const Inventory& inv, const Findings& findings, bool colour) {
   TextWriter out(colour);
   if (inv.root != "/") out.Line("inspecting the tree at " + inv.root, Colour::kDim);
   RenderSummary(out, inv);
+  RenderFindings(out, findings);
   RenderHardware(out, inv.host, inv.pci);
   // [report-text] (one call per layer, in layer order)
   RenderKernelDriver(out, inv.kernel_driver);
@@ -26,12 +28,13 @@ std::string DoctorText(const Inventory& inv, bool colour) {
   return out.str();
 }
 
-json DoctorJson(const Inventory& inv) {
+json DoctorJson(const Inventory& inv, const Findings& findings) {
   json j;
   j["schema"] = kDoctorSchema;
   j["dlrig_version"] = DLRIG_VERSION;
   j["root"] = inv.root;
   j["summary"] = SummaryJson(inv);
+  j["findings"] = FindingsJson(findings);
   j["hardware"] = {{"host", HostJson(inv.host)}, {"pci", PciJson(inv.pci)}};
   // [report-json] (one key per layer: kernel_driver, user_driver, toolkits, libraries, python, containers, shell)
   j["kernel_driver"] = KernelDriverJson(inv.kernel_driver);

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "../unit/test_util.h"
@@ -201,6 +202,44 @@ TEST(DoctorCli, CaptureRoundTrip) {
   std::ifstream env(t.dir() / "tree/environ.txt");
   std::string line;
   while (std::getline(env, line)) EXPECT_EQ(line.find("SECRET"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dlrig
+
+namespace dlrig {
+namespace {
+
+// docs/findings/ID.md is what `dlrig explain --markdown ID` prints (scripts/gen-finding-docs.sh).
+TEST(DoctorCli, FindingDocsMatchTheCatalogue) {
+  CliRun list = Dlrig({"explain", "--list"});
+  ASSERT_EQ(list.exit_code, 0);
+  std::istringstream lines(list.out);
+  std::string line;
+  int pages = 0;
+  while (std::getline(lines, line)) {
+    std::string id = line.substr(0, line.find(' '));
+    std::ifstream page(std::string(DLRIG_SOURCE_DIR) + "/docs/findings/" + id + ".md");
+    ASSERT_TRUE(page) << "no docs/findings/" << id << ".md: run scripts/gen-finding-docs.sh";
+    std::string text((std::istreambuf_iterator<char>(page)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(text, Dlrig({"explain", "--markdown", id}).out) << id;
+    ++pages;
+  }
+  EXPECT_GE(pages, 20);
+}
+
+TEST(DoctorCli, ExitCodeFollowsTheFindings) {
+  testing::TempTree t;  // a GPU whose driver is nouveau: an error at the root
+  t.Write("sys/bus/pci/devices/0000:01:00.0/vendor", "0x10de\n");
+  t.Write("sys/bus/pci/devices/0000:01:00.0/class", "0x030000\n");
+  t.Write("sys/bus/pci/devices/0000:01:00.0/driver.name", "nouveau\n");
+  CliRun run = Dlrig({"doctor", "--json", "--root", t.dir().string()});
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+  json doc = json::parse(run.out, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded());
+  ASSERT_FALSE(doc["findings"].empty());
+  EXPECT_EQ(doc["findings"][0]["id"], "nouveau-or-nova-bound");
+  EXPECT_EQ(doc["findings"][0]["caused_by"], nullptr);
 }
 
 }  // namespace

@@ -1,0 +1,82 @@
+// python layer rules: what each framework would really run with, judged without importing it.
+#include <fmt/format.h>
+
+#include "core/strings.h"
+#include "core/version.h"
+#include "rules/facts.h"
+#include "rules/rules.h"
+
+namespace dlrig {
+namespace {
+
+void CpuOnlyTorch(const Inventory& inv, const PythonEnv& env, const Framework& fw, Findings& out) {
+  if (fw.name != "torch" || !fw.built_for_cuda || !fw.built_for_cuda->empty()) return;
+  if (NvidiaGpus(inv).empty()) return;
+  out.push_back({.id = "torch-cpu-only-wheel", .subject = env.prefix,
+                 .evidence = {fw.evidence + ": cuda = None", "torch " + fw.version.value_or("?")},
+                 .vars = {{"env", env.prefix}, {"version", fw.version.value_or("?")}}});
+}
+
+// The framework would load a CUDA library the loader cannot find.
+void MissingLibraries(const PythonEnv& env, const Framework& fw, Findings& out) {
+  for (const auto& load : fw.loads) {
+    if (load.resolution.path) continue;
+    out.push_back({.id = "framework-cuda-library-missing", .subject = env.prefix,
+                   .evidence = {fmt::format("{} needs {}: {}", load.importer, load.soname,
+                                            load.resolution.path.error().message)},
+                   .vars = {{"env", env.prefix}, {"framework", fw.name}, {"soname", load.soname}}});
+  }
+}
+
+// LD_LIBRARY_PATH put another copy in front of the env's own wheel library.
+void LdLibraryPathShadows(const PythonEnv& env, const Framework& fw, Findings& out) {
+  for (const auto& load : fw.loads) {
+    if (!load.resolution.path || load.resolution.step != LoaderStep::kLdLibraryPath) continue;
+    if (StartsWith(*load.resolution.path, env.prefix + "/")) continue;
+    out.push_back({.id = "ld-library-path-overrides-wheel-libs", .subject = env.prefix,
+                   .evidence = {fmt::format("{} -> {} (via LD_LIBRARY_PATH)", load.soname,
+                                            *load.resolution.path)},
+                   .vars = {{"env", env.prefix}, {"framework", fw.name}, {"soname", load.soname},
+                            {"path", *load.resolution.path}}});
+  }
+}
+
+// A framework built for a newer CUDA major than the driver supports cannot initialise CUDA.
+void DriverTooOld(const Inventory& inv, const PythonEnv& env, const Framework& fw, Findings& out) {
+  auto driver = DriverCudaVersion(inv);
+  if (!driver || !fw.built_for_cuda || fw.built_for_cuda->empty()) return;
+  auto built = Version::Parse(*fw.built_for_cuda);
+  if (!built || built->major() <= *driver / 1000) return;
+  out.push_back({.id = "cuda-driver-insufficient", .subject = env.prefix,
+                 .evidence = {fmt::format("{} {} built for CUDA {}", fw.name,
+                                          fw.version.value_or("?"), *fw.built_for_cuda),
+                              "driver supports CUDA " + CudaVersionFromInt(*driver)},
+                 .vars = {{"framework", fw.name}, {"built", *fw.built_for_cuda},
+                          {"driver_cuda", CudaVersionFromInt(*driver)},
+                          {"driver", LoadedDriverVersion(inv).value_or("?")}}});
+}
+
+void UserSiteShadows(const PythonEnv& env, Findings& out) {
+  for (const auto& site : env.user_sites) {
+    if (!site.applies || site.packages.empty()) continue;
+    out.push_back({.id = "user-site-shadowing", .subject = env.prefix,
+                   .evidence = {site.path + ": " + site.packages.front(), site.why},
+                   .vars = {{"env", env.prefix}, {"site", site.path}}});
+  }
+}
+
+}  // namespace
+
+void PythonRules(const Inventory& inv, Findings& out) {
+  for (const auto& env : inv.python.envs) {
+    UserSiteShadows(env, out);
+    for (const auto& fw : env.frameworks) {
+      CpuOnlyTorch(inv, env, fw, out);
+      MissingLibraries(env, fw, out);
+      LdLibraryPathShadows(env, fw, out);
+      DriverTooOld(inv, env, fw, out);
+    }
+  }
+}
+
+}  // namespace dlrig

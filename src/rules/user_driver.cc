@@ -1,0 +1,67 @@
+// user-space driver layer rules: which libcuda the loader picks and what the driver answered.
+#include <fmt/format.h>
+
+#include "rules/facts.h"
+#include "rules/rules.h"
+
+namespace dlrig {
+namespace {
+
+void WrongLibcuda(const Inventory& inv, Findings& out) {
+  const DriverLibraryFile* f = LoaderPickFile(inv, "libcuda.so.1");
+  if (f == nullptr) return;
+  std::string evidence = "loader picks " + f->path + " -> " + f->real_path.value_or("?");
+  if (f->kind == DriverFileKind::kStub)
+    out.push_back({.id = "libcuda-stub-library", .subject = f->path, .evidence = {evidence},
+                   .vars = {{"path", f->path}}});
+  if (f->kind == DriverFileKind::kCompat)
+    out.push_back({.id = "cuda-compat-forward-compat-803-804", .subject = f->path,
+                   .evidence = {evidence}, .vars = {{"path", f->path}}});
+}
+
+void LibcudaNotFound(const Inventory& inv, Findings& out) {
+  if (NvidiaGpus(inv).empty() || !LoadedDriverVersion(inv)) return;
+  for (const auto& pick : inv.user_driver.picks) {
+    if (pick.soname != "libcuda.so.1" || pick.resolution.path) continue;
+    out.push_back({.id = "libcuda-not-found", .subject = "libcuda.so.1",
+                   .evidence = {"libcuda.so.1: " + pick.resolution.path.error().message},
+                   .vars = {{"driver", *LoadedDriverVersion(inv)}}});
+  }
+}
+
+// Return codes of nvmlInit / cuInit that name a cause by themselves.
+void DriverAnswers(const Inventory& inv, Findings& out) {
+  if (!inv.user_driver.query) return;
+  const DriverQuery& q = *inv.user_driver.query;
+  auto nvml = QueryCode(q.nvml, "nvmlInit_v2");
+  if (!nvml) nvml = QueryCode(q.nvml, "nvmlInit");
+  auto cu = QueryCode(q.cuda, "cuInit");
+  if (nvml == 15)
+    out.push_back({.id = "gpu-fallen-off-bus-xid79", .subject = "NVML",
+                   .evidence = {"nvmlInit_v2: 15 (NVML_ERROR_GPU_IS_LOST)"}});
+  if (cu == 34)
+    out.push_back({.id = "libcuda-stub-library", .subject = "libcuda.so.1",
+                   .evidence = {"cuInit: 34 (CUDA_ERROR_STUB_LIBRARY)"},
+                   .vars = {{"path", q.cuda.loaded_path.value_or("libcuda.so.1")}}});
+  if (cu == 802)
+    out.push_back({.id = "fabric-manager-not-running", .subject = "cuInit",
+                   .evidence = {"cuInit: 802 (CUDA_ERROR_SYSTEM_NOT_READY)"}});
+  if (cu == 803 || cu == 804)
+    out.push_back({.id = "cuda-compat-forward-compat-803-804", .subject = "cuInit",
+                   .evidence = {fmt::format("cuInit: {} (loaded {})", *cu,
+                                            q.cuda.loaded_path.value_or("?"))},
+                   .vars = {{"path", q.cuda.loaded_path.value_or("libcuda.so.1")}}});
+  if (cu == 999 && nvml == 0)
+    out.push_back({.id = "nvidia-uvm-missing-or-stale", .subject = "cuInit",
+                   .evidence = {"cuInit: 999 (CUDA_ERROR_UNKNOWN) while NVML initialises"}});
+}
+
+}  // namespace
+
+void UserDriverRules(const Inventory& inv, Findings& out) {
+  WrongLibcuda(inv, out);
+  LibcudaNotFound(inv, out);
+  DriverAnswers(inv, out);
+}
+
+}  // namespace dlrig

@@ -1,0 +1,191 @@
+// Each rule on a tree that reproduces its broken state with real file shapes, and the healthy
+// trees (the H100 captures) where every rule must stay silent.
+#include "rules/rules.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "test_util.h"
+
+namespace dlrig {
+namespace {
+
+// A machine with one RTX 4090 on the bus, described as files.
+class Machine {
+ public:
+  Machine() {
+    t_.Write("proc/sys/kernel/osrelease", "6.8.0-45-generic\n");
+    std::string dev = "sys/bus/pci/devices/0000:01:00.0/";
+    t_.Write(dev + "vendor", "0x10de\n");
+    t_.Write(dev + "device", "0x2684\n");
+    t_.Write(dev + "class", "0x030000\n");
+    t_.Write(dev + "current_link_width", "16\n");
+    t_.Write(dev + "max_link_width", "16\n");
+    t_.Write("proc/self/mountinfo", "25 24 0:23 / /dev/shm rw - tmpfs tmpfs rw,size=16777216k\n");
+    env_ = "HOME=/root\nPATH=/usr/bin\n";
+  }
+  void Driver(const std::string& name) { t_.Write("sys/bus/pci/devices/0000:01:00.0/driver.name", name + "\n"); }
+  // The kernel module at `version` and the user-space driver at `libs` (default: the same).
+  void LoadedModule(const std::string& version, std::string libs = "") {
+    if (libs.empty()) libs = version;
+    for (const char* lib : {"libcuda", "libnvidia-ml"}) {
+      std::string dir = "usr/lib/x86_64-linux-gnu/";
+      t_.Write(dir + lib + ".so." + libs, "");
+      t_.Link(std::string(lib) + ".so." + libs, dir + lib + ".so.1");
+    }
+    Driver("nvidia");
+    t_.Write("proc/driver/nvidia/version",
+             "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  " + version +
+                 "  Release Build  (dvs-builder@U16)  Thu Oct  2 2025\n");
+    t_.Write("proc/modules", "nvidia_uvm 1 0 - Live 0x0 (O)\nnvidia 1 0 - Live 0x0 (O)\n");
+  }
+  void Devices(const std::string& listing) { t_.Write("dev.listing", listing); }
+  void Env(const std::string& line) { env_ += line + "\n"; }
+  void Write(const std::string& rel, const std::string& text) { t_.Write(rel, text); }
+  void Link(const std::string& target, const std::string& rel) { t_.Link(target, rel); }
+  void Mkdir(const std::string& rel) { t_.Mkdir(rel); }
+
+  std::vector<std::string> Ids() {
+    t_.Write("environ.txt", env_);
+    testing::Fixture f(t_.dir().string(), Environment::Parse(env_));
+    Inventory inv = CollectInventory(f.ctx());
+    auto findings = Diagnose(inv, *Catalog::BuiltIn());
+    EXPECT_TRUE(findings) << findings.error().message;
+    std::vector<std::string> ids;
+    for (const auto& x : *findings) ids.push_back(x.caused_by.empty() ? x.id : x.id + "<-" + x.caused_by);
+    return ids;
+  }
+
+ private:
+  testing::TempTree t_;
+  std::string env_;
+};
+
+const char* kHealthyDev =
+    "crw-rw-rw- 1 root root 195,   0 Nov 22 17:01 /dev/nvidia0\n"
+    "crw-rw-rw- 1 root root 195, 255 Nov 22 17:01 /dev/nvidiactl\n"
+    "crw-rw-rw- 1 root root 238,   0 Nov 22 17:01 /dev/nvidia-uvm\n";
+
+bool Has(const std::vector<std::string>& ids, const std::string& id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+TEST(RulesTest, CatalogueParsesAndEveryEntryIsComplete) {
+  const auto& catalog = Catalog::BuiltIn();
+  ASSERT_TRUE(catalog) << catalog.error().message;
+  EXPECT_GE(catalog->entries().size(), 20u);
+  for (const auto& e : catalog->entries()) {
+    EXPECT_FALSE(e.fix.empty()) << e.id;
+    for (const auto& cause : e.follows_from) EXPECT_NE(catalog->Find(cause), nullptr) << e.id;
+  }
+}
+
+TEST(RulesTest, HealthyMachineIsSilent) {
+  Machine m;
+  m.LoadedModule("580.95.05");
+  m.Devices(kHealthyDev);
+  EXPECT_EQ(m.Ids(), std::vector<std::string>{});
+}
+
+TEST(RulesTest, NouveauBoundIsTheRootOfTheMissingDriver) {
+  Machine m;
+  m.Driver("nouveau");
+  m.Mkdir("lib/modules/6.8.0-45-generic/kernel");
+  m.Write("lib/modules/6.8.0-45-generic/updates/dkms/nvidia.ko.zst", "");
+  auto ids = m.Ids();
+  ASSERT_FALSE(ids.empty());
+  EXPECT_EQ(ids[0], "nouveau-or-nova-bound");
+  EXPECT_TRUE(Has(ids, "nvidia-driver-not-loaded<-nouveau-or-nova-bound"));
+}
+
+TEST(RulesTest, NoModuleForTheRunningKernel) {
+  Machine m;
+  m.Mkdir("lib/modules/6.8.0-45-generic/kernel/drivers");
+  m.Write("var/lib/dkms/nvidia/550.120/6.5.0-41-generic/x86_64/module/nvidia.ko", "");
+  auto ids = m.Ids();
+  EXPECT_TRUE(Has(ids, "kernel-upgrade-without-dkms")) << ::testing::PrintToString(ids);
+}
+
+TEST(RulesTest, SecureBootBlocksAnExistingModule) {
+  Machine m;
+  m.Write("lib/modules/6.8.0-45-generic/updates/dkms/nvidia.ko", "");
+  m.Write("sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c",
+          std::string("\x06\x00\x00\x00\x01", 5));
+  auto ids = m.Ids();
+  EXPECT_TRUE(Has(ids, "secure-boot-unsigned-module")) << ::testing::PrintToString(ids);
+}
+
+TEST(RulesTest, UvmNodeMissing) {
+  Machine m;
+  m.LoadedModule("580.95.05");
+  m.Devices("crw-rw-rw- 1 root root 195,   0 Nov 22 17:01 /dev/nvidia0\n"
+            "crw-rw-rw- 1 root root 195, 255 Nov 22 17:01 /dev/nvidiactl\n");
+  EXPECT_TRUE(Has(m.Ids(), "nvidia-uvm-missing-or-stale"));
+}
+
+TEST(RulesTest, UserSpaceNewerThanTheRunningModule) {
+  Machine m;
+  m.LoadedModule("570.86.15", "580.95.05");
+  m.Devices(kHealthyDev);
+  auto ids = m.Ids();
+  EXPECT_TRUE(Has(ids, "nvml-driver-library-mismatch")) << ::testing::PrintToString(ids);
+}
+
+TEST(RulesTest, StubLibcudaFirstOnLdLibraryPath) {
+  Machine m;
+  m.LoadedModule("580.95.05");
+  m.Devices(kHealthyDev);
+  m.Write("usr/local/cuda-12.4/lib64/stubs/libcuda.so", "");
+  m.Link("libcuda.so", "usr/local/cuda-12.4/lib64/stubs/libcuda.so.1");
+  m.Env("LD_LIBRARY_PATH=/usr/local/cuda-12.4/lib64/stubs");
+  auto ids = m.Ids();
+  EXPECT_TRUE(Has(ids, "libcuda-stub-library")) << ::testing::PrintToString(ids);
+}
+
+TEST(RulesTest, NarrowPcieLinkButNotAnIdleGenDownshift) {
+  Machine m;
+  m.LoadedModule("580.95.05");
+  m.Devices(kHealthyDev);
+  m.Write("sys/bus/pci/devices/0000:01:00.0/current_link_speed", "2.5 GT/s PCIe\n");
+  m.Write("sys/bus/pci/devices/0000:01:00.0/max_link_speed", "16.0 GT/s PCIe\n");
+  EXPECT_EQ(m.Ids(), std::vector<std::string>{});  // idle Gen1 at full width: fine
+  m.Write("sys/bus/pci/devices/0000:01:00.0/current_link_width", "4\n");
+  EXPECT_TRUE(Has(m.Ids(), "pcie-link-degraded"));
+}
+
+TEST(RulesTest, ShellVariablesAndShm) {
+  Machine m;
+  m.LoadedModule("580.95.05");
+  m.Devices(kHealthyDev);
+  m.Env("CUDA_VISIBLE_DEVICES=");
+  m.Write("proc/self/mountinfo", "25 24 0:23 / /dev/shm rw - tmpfs shm rw,size=65536k\n");
+  auto ids = m.Ids();
+  EXPECT_TRUE(Has(ids, "cuda-visible-devices-misconfigured"));
+  EXPECT_TRUE(Has(ids, "dev-shm-too-small"));
+}
+
+TEST(RulesTest, CpuOnlyTorchInAVenv) {
+  Machine m;
+  m.LoadedModule("580.95.05");
+  m.Devices(kHealthyDev);
+  m.Write("opt/venv/pyvenv.cfg", "home = /usr/bin\nversion_info = 3.12.3\n");
+  std::string site = "opt/venv/lib/python3.12/site-packages/";
+  m.Mkdir(site + "torch-2.9.1+cpu.dist-info");
+  m.Write(site + "torch/version.py",
+          "__version__ = '2.9.1+cpu'\ndebug = False\ncuda: Optional[str] = None\nhip = None\n");
+  m.Env("VIRTUAL_ENV=/opt/venv");
+  auto ids = m.Ids();
+  EXPECT_TRUE(Has(ids, "torch-cpu-only-wheel")) << ::testing::PrintToString(ids);
+}
+
+TEST(RulesTest, CapturedHealthyMachinesAreSilent) {
+  auto cap = testing::H100Capture();
+  if (!cap) GTEST_SKIP() << "capture not present";
+  auto findings = Diagnose(CollectInventory(cap->ctx()), *Catalog::BuiltIn());
+  ASSERT_TRUE(findings);
+  for (const auto& f : *findings) ADD_FAILURE() << f.id << ": " << f.title;
+}
+
+}  // namespace
+}  // namespace dlrig
