@@ -3,6 +3,7 @@
 
 #include "core/strings.h"
 #include "core/version.h"
+#include "knowledge/cuda_drivers.h"
 #include "rules/facts.h"
 #include "rules/rules.h"
 
@@ -41,18 +42,34 @@ void LdLibraryPathShadows(const PythonEnv& env, const Framework& fw, Findings& o
   }
 }
 
-// A framework built for a newer CUDA major than the driver supports cannot initialise CUDA.
+// A framework's CUDA build must be runnable by the driver. Asked of the driver itself when it
+// answered (cuDriverGetVersion); otherwise judged from the loaded driver's version with the
+// table in data/cuda-drivers.toml, minor-version compatibility included.
 void DriverTooOld(const Inventory& inv, const PythonEnv& env, const Framework& fw, Findings& out) {
-  auto driver = DriverCudaVersion(inv);
-  if (!driver || !fw.built_for_cuda || fw.built_for_cuda->empty()) return;
+  if (!fw.built_for_cuda || fw.built_for_cuda->empty()) return;
   auto built = Version::Parse(*fw.built_for_cuda);
-  if (!built || built->major() <= *driver / 1000) return;
+  if (!built) return;
+  std::string driver_cuda, evidence;
+  if (auto live = DriverCudaVersion(inv)) {
+    if (built->major() <= *live / 1000) return;
+    driver_cuda = CudaVersionFromInt(*live);
+    evidence = "cuDriverGetVersion: " + std::to_string(*live);
+  } else {
+    auto loaded = LoadedDriverVersion(inv);
+    const auto& table = CudaDrivers::BuiltIn();
+    auto driver = loaded ? Version::Parse(*loaded) : std::nullopt;
+    if (!driver || !table || table->Runs(*built, *driver).value_or(true)) return;
+    auto newest = table->NewestCudaFor(*driver);
+    driver_cuda = newest ? newest->MajorMinor() : "older than 10.0";
+    evidence = "driver " + *loaded + ": newest CUDA it ships with is " + driver_cuda +
+               " (data/cuda-drivers.toml)";
+  }
   out.push_back({.id = "cuda-driver-insufficient", .subject = env.prefix,
                  .evidence = {fmt::format("{} {} built for CUDA {}", fw.name,
                                           fw.version.value_or("?"), *fw.built_for_cuda),
-                              "driver supports CUDA " + CudaVersionFromInt(*driver)},
+                              evidence},
                  .vars = {{"framework", fw.name}, {"built", *fw.built_for_cuda},
-                          {"driver_cuda", CudaVersionFromInt(*driver)},
+                          {"driver_cuda", driver_cuda},
                           {"driver", LoadedDriverVersion(inv).value_or("?")}}});
 }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "test_util.h"
 
@@ -177,6 +178,25 @@ TEST(RulesTest, CpuOnlyTorchInAVenv) {
   m.Env("VIRTUAL_ENV=/opt/venv");
   auto ids = m.Ids();
   EXPECT_TRUE(Has(ids, "torch-cpu-only-wheel")) << ::testing::PrintToString(ids);
+}
+
+// A cu128 torch on a 535 driver: CUDA 12.x runs there through minor-version compatibility
+// (>= 525.60.13), a cu130 build does not (13.x needs >= 580).
+TEST(RulesTest, DriverTooOldForTheFrameworksCuda) {
+  for (auto [variant, cuda, expect] : {std::tuple{"cu128", "12.8", false},
+                                       std::tuple{"cu130", "13.0", true}}) {
+    Machine m;
+    m.LoadedModule("535.183.01");
+    m.Devices(kHealthyDev);
+    m.Write("opt/venv/pyvenv.cfg", "home = /usr/bin\nversion_info = 3.12.3\n");
+    std::string site = "opt/venv/lib/python3.12/site-packages/";
+    m.Mkdir(site + "torch-2.9.1.dist-info");
+    m.Write(site + "torch/version.py", std::string("__version__ = '2.9.1+") + variant +
+                                           "'\ncuda: Optional[str] = '" + cuda + "'\n");
+    m.Env("VIRTUAL_ENV=/opt/venv");
+    auto ids = m.Ids();
+    EXPECT_EQ(Has(ids, "cuda-driver-insufficient"), expect) << variant << ::testing::PrintToString(ids);
+  }
 }
 
 TEST(RulesTest, CapturedHealthyMachinesAreSilent) {
