@@ -10,6 +10,7 @@ std::span<const Command> Commands() {
        Needs::kHostOnly, RunCapture},
       {"explain", "what a finding means and how to fix it (dlrig explain --list)",
        Needs::kNothing, RunExplain},
+      {"kb", "list the built-in knowledge base and its sources", Needs::kNothing, RunKb},
   };
   return kCommands;
 }

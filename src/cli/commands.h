@@ -36,5 +36,6 @@ std::span<const Command> Commands();
 int RunDoctor(const std::vector<std::string>& args);
 int RunCapture(const std::vector<std::string>& args);
 int RunExplain(const std::vector<std::string>& args);
+int RunKb(const std::vector<std::string>& args);
 
 }  // namespace dlrig

@@ -228,6 +228,14 @@ TEST(DoctorCli, FindingDocsMatchTheCatalogue) {
   EXPECT_GE(pages, 20);
 }
 
+TEST(DoctorCli, KbListsEveryBuiltInTable) {
+  CliRun kb = Dlrig({"kb"});
+  ASSERT_EQ(kb.exit_code, 0) << kb.err;
+  for (auto& entry : std::filesystem::directory_iterator(std::string(DLRIG_SOURCE_DIR) + "/data"))
+    EXPECT_NE(kb.out.find(entry.path().filename().string()), std::string::npos)
+        << entry.path().filename();
+}
+
 TEST(DoctorCli, ExitCodeFollowsTheFindings) {
   testing::TempTree t;  // a GPU whose driver is nouveau: an error at the root
   t.Write("sys/bus/pci/devices/0000:01:00.0/vendor", "0x10de\n");
