@@ -1,4 +1,5 @@
 // dlrig doctor: inventory every layer and report it.
+#include <chrono>
 #include <cstdio>
 
 #include "cli/commands.h"
@@ -22,8 +23,11 @@ int RunDoctor(const std::vector<std::string>& args) {
   auto session = Session::Open(options);
   if (!session) return kExitUsage;
   Inventory inv = CollectInventory(session->context());
+  auto start = std::chrono::steady_clock::now();
   const auto& catalog = Catalog::BuiltIn();
   Result<Findings> findings = catalog ? Diagnose(inv, *catalog) : tl::unexpected(catalog.error());
+  std::chrono::duration<double, std::milli> rules_ms = std::chrono::steady_clock::now() - start;
+  inv.timings_ms.emplace_back("rules", rules_ms.count());
   if (!findings) {
     std::fprintf(stderr, "dlrig doctor: internal error: %s\n", findings.error().message.c_str());
     return kExitInternal;
