@@ -6,7 +6,7 @@ namespace dlrig {
 namespace {
 
 using RuleSet = void (*)(const Inventory&, Findings&);
-constexpr RuleSet kRuleSets[] = {HardwareRules, KernelDriverRules, UserDriverRules,
+constexpr RuleSet kRuleSets[] = {HardwareRules, KernelDriverRules, UserDriverRules, ToolkitRules,
                                  PythonRules,   ContainerRules,    ShellRules};
 
 // The first finding present that `entry` follows from, or "".

@@ -40,6 +40,13 @@ void ContainerRules(const Inventory& inv, Findings& out) {
 }
 
 void ShellRules(const Inventory& inv, Findings& out) {
+  for (const auto& line : inv.shell.startup_lines) {
+    if (line.kind != "conda-init" || !Contains(line.text, ">>> conda initialize")) continue;
+    out.push_back({.id = "conda-init-in-shell-startup", .subject = line.file,
+                   .evidence = {fmt::format("{}:{}: {}", line.file, line.line, line.text)},
+                   .vars = {{"file", line.file}}});
+    break;
+  }
   auto gpus = NvidiaGpus(inv);
   if (gpus.empty()) return;
   if (auto cvd = Variable(inv.shell, "CUDA_VISIBLE_DEVICES")) {

@@ -16,6 +16,7 @@ using Findings = std::vector<Finding>;
 void HardwareRules(const Inventory& inv, Findings& out);
 void KernelDriverRules(const Inventory& inv, Findings& out);
 void UserDriverRules(const Inventory& inv, Findings& out);
+void ToolkitRules(const Inventory& inv, Findings& out);
 void PythonRules(const Inventory& inv, Findings& out);
 void ContainerRules(const Inventory& inv, Findings& out);
 void ShellRules(const Inventory& inv, Findings& out);

@@ -199,6 +199,36 @@ TEST(RulesTest, DriverTooOldForTheFrameworksCuda) {
   }
 }
 
+// torch cu130 in a venv, nvcc 12.4 first on PATH: extension builds refuse the mismatch.
+TEST(RulesTest, NvccMajorDiffersFromTorchs) {
+  Machine m;
+  m.LoadedModule("580.95.05");
+  m.Devices(kHealthyDev);
+  m.Write("opt/venv/pyvenv.cfg", "home = /usr/bin\nversion_info = 3.12.3\n");
+  std::string site = "opt/venv/lib/python3.12/site-packages/";
+  m.Mkdir(site + "torch-2.11.0.dist-info");
+  m.Write(site + "torch/version.py", "__version__ = '2.11.0+cu130'\ncuda: Optional[str] = '13.0'\n");
+  m.Write("usr/local/cuda-12.4/bin/nvcc", "");
+  m.Write("usr/local/cuda-12.4/version.json", R"({"cuda": {"name": "CUDA SDK", "version": "12.4.1"}})");
+  m.Env("VIRTUAL_ENV=/opt/venv");
+  m.Env("PATH=/usr/local/cuda-12.4/bin:/usr/bin");
+  auto ids = m.Ids();
+  EXPECT_TRUE(Has(ids, "nvcc-torch-cuda-mismatch")) << ::testing::PrintToString(ids);
+}
+
+TEST(RulesTest, UnheldDriverPackageAndCondaInit) {
+  Machine m;
+  m.LoadedModule("580.95.05");
+  m.Devices(kHealthyDev);
+  m.Write("var/lib/dpkg/status",
+          "Package: nvidia-driver-580-open\nStatus: install ok installed\nVersion: 580.95.05-0ubuntu1\n\n"
+          "Package: libnvidia-compute-580\nStatus: hold ok installed\nVersion: 580.95.05-0ubuntu1\n");
+  m.Write("root/.bashrc", "# >>> conda initialize >>>\n__conda_setup=x\n# <<< conda initialize <<<\n");
+  auto ids = m.Ids();
+  EXPECT_TRUE(Has(ids, "driver-package-not-held")) << ::testing::PrintToString(ids);
+  EXPECT_TRUE(Has(ids, "conda-init-in-shell-startup"));
+}
+
 TEST(RulesTest, CapturedHealthyMachinesAreSilent) {
   auto cap = testing::H100Capture();
   if (!cap) GTEST_SKIP() << "capture not present";
