@@ -50,7 +50,8 @@ void FillSizes(const ProbeContext& ctx, Mount& mount) {
   mount.free_bytes = Fail(ErrorKind::kUnsupported, "free space not recorded in a captured tree");
 }
 
-Virtualization DetectVirtualization(const ProbeContext& ctx, const HostFacts& facts) {
+Virtualization DetectVirtualization(const ProbeContext& ctx, const HostFacts& facts,
+                                    const Result<std::string>& cpuinfo) {
   Virtualization v;
   const Root& root = ctx.root;
   if (facts.kernel && (Contains(ToLower(*facts.kernel), "microsoft") ||
@@ -85,7 +86,7 @@ Virtualization DetectVirtualization(const ProbeContext& ctx, const HostFacts& fa
       }
     }
   }
-  if (auto cpuinfo = root.ReadFile("/proc/cpuinfo")) {
+  if (cpuinfo) {
     for (auto& line : SplitLines(*cpuinfo)) {
       if (StartsWith(line, "flags") && Contains(line, " hypervisor")) {
         v.vm = true;
@@ -214,8 +215,8 @@ HostFacts ProbeHost(const ProbeContext& ctx) {
   else facts.os = tl::unexpected(os_text.error());
   facts.kernel = root.ReadLine("/proc/sys/kernel/osrelease");
   facts.kernel_cmdline = root.ReadLine("/proc/cmdline");
-  facts.virt = DetectVirtualization(ctx, facts);
   auto cpuinfo = root.ReadFile("/proc/cpuinfo");
+  facts.virt = DetectVirtualization(ctx, facts, cpuinfo);
   facts.cpu = cpuinfo ? ParseCpuInfo(*cpuinfo) : tl::unexpected(cpuinfo.error());
   auto meminfo = root.ReadFile("/proc/meminfo", 64 * 1024);
   facts.memory = meminfo ? ParseMemInfo(*meminfo) : tl::unexpected(meminfo.error());

@@ -33,7 +33,7 @@ Inventory CollectInventory(const ProbeContext& ctx) {
   inv.toolkits = Timed(inv, "toolkits", [&] { return ProbeToolkits(ctx, inv.dpkg); });
   inv.libraries =
       Timed(inv, "libraries", [&] { return ProbeLibraries(ctx, inv.loader, inv.dpkg); });
-  inv.python = Timed(inv, "python", [&] { return ProbePython(ctx); });
+  inv.python = Timed(inv, "python", [&] { return ProbePython(ctx, inv.loader); });
   inv.containers = Timed(inv, "containers", [&] { return ProbeContainers(ctx); });
   inv.shell = Timed(inv, "shell", [&] { return ProbeShell(ctx); });
   // Last: it collects the driver query's answers (waiting for them if need be).

@@ -288,7 +288,7 @@ const char* PythonEnvKindName(PythonEnvKind kind) {
   return "unknown";
 }
 
-PythonFacts ProbePython(const ProbeContext& ctx) {
+PythonFacts ProbePython(const ProbeContext& ctx, const LoaderConfig& loader) {
   PythonFacts facts;
   EnvCollector envs(ctx.root);
   if (auto v = ctx.env.Get("VIRTUAL_ENV")) envs.Add(*v, "VIRTUAL_ENV", true);
@@ -308,9 +308,8 @@ PythonFacts ProbePython(const ProbeContext& ctx) {
   else
     facts.problems.push_back("wheel-layouts.toml: " + parsed.error().message);
 
-  LoaderConfig config = ProbeLoaderConfig(ctx);
   LoaderSearch search;
-  search.config = &config;
+  search.config = &loader;
   search.ld_library_path = ctx.env.GetList("LD_LIBRARY_PATH");
   search.lib_dst = DetectLibDst(ctx.root, 62);
   facts.envs = envs.Take();

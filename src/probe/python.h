@@ -84,7 +84,8 @@ struct PythonFacts {
   std::vector<std::string> problems;  ///< data that could not be used (wheel-layouts.toml)
 };
 
-PythonFacts ProbePython(const ProbeContext& ctx);
+/// `loader`: the loader configuration (ProbeLoaderConfig), read once per inventory.
+PythonFacts ProbePython(const ProbeContext& ctx, const LoaderConfig& loader);
 
 // Pieces, exposed for tests and fuzzers.
 /// "nvidia_cudnn_cu13-9.19.0.56.dist-info" → {"nvidia-cudnn-cu13", "9.19.0.56"}.

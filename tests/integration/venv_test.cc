@@ -86,7 +86,7 @@ TEST(VenvIntegrationTest, ResolvesTheWheelsRealLibcudartAndItsVersion) {
     Environment env;
     NoRunner runner;
     ProbeContext ctx{*root, env, runner, {venv}, false};
-    PythonFacts facts = ProbePython(ctx);
+    PythonFacts facts = ProbePython(ctx, ProbeLoaderConfig(ctx));
     auto it = std::find_if(facts.envs.begin(), facts.envs.end(),
                            [&](const PythonEnv& e) { return e.prefix == venv; });
     ASSERT_NE(it, facts.envs.end());

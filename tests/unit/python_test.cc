@@ -65,7 +65,7 @@ TEST(PythonParseTest, EmbeddedWheelLayoutsParseAndCiteSources) {
 TEST(PythonCaptureTest, TorchVenvLoadsTheWheelsCudnnNotTheSystems) {
   auto cap = dlrig::testing::H100Capture();
   if (!cap) GTEST_SKIP() << "captures not present";
-  PythonFacts facts = ProbePython(cap->ctx());
+  PythonFacts facts = ProbePython(cap->ctx(), ProbeLoaderConfig(cap->ctx()));
   ASSERT_FALSE(facts.envs.empty());
   const PythonEnv& env = facts.envs.front();
   EXPECT_EQ(env.prefix, "/opt/torch/.venv");
@@ -114,7 +114,7 @@ TEST(PythonTreeTest, BrokenThingsBecomeUnknownsNotCrashes) {
   Fixture f(t.dir().string(), Environment(std::map<std::string, std::string>{
                                   {"VIRTUAL_ENV", "/venv"}, {"PATH", "/nowhere"}}));
   auto start = std::chrono::steady_clock::now();
-  PythonFacts facts = ProbePython(f.ctx());
+  PythonFacts facts = ProbePython(f.ctx(), ProbeLoaderConfig(f.ctx()));
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
   ASSERT_EQ(facts.envs.size(), 1u);
   const PythonEnv& env = facts.envs[0];
@@ -144,7 +144,7 @@ TEST(PythonTreeTest, CondaEnvAndShadowingUserSite) {
   t.Mkdir("root/miniforge3/lib/python3.12/site-packages/torch-2.5.1.dist-info");
   t.Mkdir("root/.local/lib/python3.12/site-packages/torch-2.3.0.dist-info");
   Fixture f(t.dir().string(), Environment(std::map<std::string, std::string>{{"HOME", "/root"}}));
-  PythonFacts facts = ProbePython(f.ctx());
+  PythonFacts facts = ProbePython(f.ctx(), ProbeLoaderConfig(f.ctx()));
   ASSERT_EQ(facts.envs.size(), 1u);
   const PythonEnv& env = facts.envs[0];
   EXPECT_EQ(env.kind, PythonEnvKind::kConda);
@@ -173,7 +173,7 @@ TEST(PythonTreeTest, HundredCondaEnvsStayFast) {
   }
   Fixture f(t.dir().string());
   auto start = std::chrono::steady_clock::now();
-  PythonFacts facts = ProbePython(f.ctx());
+  PythonFacts facts = ProbePython(f.ctx(), ProbeLoaderConfig(f.ctx()));
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                   start)
                 .count();
