@@ -154,8 +154,7 @@ void ListDevices(const Root& root, const std::string& dir, std::string& out, int
 
 // The report as doctor --json writes it, findings included when the catalogue is usable.
 std::string DoctorReportJson(const Inventory& inv) {
-  const auto& catalog = Catalog::BuiltIn();
-  Result<Findings> findings = catalog ? Diagnose(inv, *catalog) : tl::unexpected(catalog.error());
+  Result<Findings> findings = DiagnoseBuiltIn(inv);
   return DoctorJson(inv, findings ? *findings : Findings{}).dump(2);
 }
 

@@ -24,8 +24,7 @@ int RunDoctor(const std::vector<std::string>& args) {
   if (!session) return kExitUsage;
   Inventory inv = CollectInventory(session->context());
   auto start = std::chrono::steady_clock::now();
-  const auto& catalog = Catalog::BuiltIn();
-  Result<Findings> findings = catalog ? Diagnose(inv, *catalog) : tl::unexpected(catalog.error());
+  Result<Findings> findings = DiagnoseBuiltIn(inv);
   std::chrono::duration<double, std::milli> rules_ms = std::chrono::steady_clock::now() - start;
   inv.timings_ms.emplace_back("rules", rules_ms.count());
   if (!findings) {

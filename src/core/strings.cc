@@ -72,6 +72,14 @@ std::optional<long long> ParseInt(std::string_view text) {
   return negative ? -value : value;
 }
 
+std::string Unquote(std::string_view text) {
+  text = Trim(text);
+  if (text.size() >= 2 && (text.front() == '"' || text.front() == '\'') &&
+      text.back() == text.front())
+    text = text.substr(1, text.size() - 2);
+  return std::string(text);
+}
+
 std::vector<std::pair<std::string, std::string>> ParseKeyValues(std::string_view text, char sep) {
   std::vector<std::pair<std::string, std::string>> out;
   for (auto& line : SplitLines(text)) {
@@ -79,12 +87,7 @@ std::vector<std::pair<std::string, std::string>> ParseKeyValues(std::string_view
     if (l.empty() || l[0] == '#') continue;
     size_t eq = l.find(sep);
     if (eq == std::string_view::npos) continue;
-    std::string key(Trim(l.substr(0, eq)));
-    std::string_view value = Trim(l.substr(eq + 1));
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
-        value.back() == value.front())
-      value = value.substr(1, value.size() - 2);
-    out.emplace_back(std::move(key), std::string(value));
+    out.emplace_back(std::string(Trim(l.substr(0, eq))), Unquote(l.substr(eq + 1)));
   }
   return out;
 }

@@ -17,6 +17,8 @@ bool Contains(std::string_view text, std::string_view needle);
 std::string ToLower(std::string_view text);
 /// Parses a decimal or 0x-prefixed integer; nullopt on any junk.
 std::optional<long long> ParseInt(std::string_view text);
+/// `"x"` or `'x'` -> `x` (surrounding blanks dropped); anything else is returned trimmed.
+std::string Unquote(std::string_view text);
 /// `KEY=value` / `KEY="value"` lines (os-release, pyvenv.cfg with '=' separators).
 std::vector<std::pair<std::string, std::string>> ParseKeyValues(std::string_view text, char sep = '=');
 /// Value of `key` in such a list, or nullopt.

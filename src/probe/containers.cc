@@ -26,14 +26,6 @@ std::vector<std::string> Keys(const nlohmann::json& obj) {
   return keys;
 }
 
-std::string Unquote(std::string_view value) {
-  value = Trim(value);
-  if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
-      value.back() == value.front())
-    value = value.substr(1, value.size() - 2);
-  return std::string(value);
-}
-
 // GET /info over the daemon's unix socket, HTTP/1.0 so the daemon closes when done.
 Result<std::string> QueryDockerSocket(const std::string& socket_path) {
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

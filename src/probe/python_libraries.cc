@@ -4,6 +4,7 @@
 
 #include "core/strings.h"
 #include "core/version.h"
+#include "probe/libs.h"
 
 namespace dlrig {
 namespace {
@@ -57,23 +58,6 @@ LoaderResolution Preload(const Root& root, const LoaderSearch& search, const Whe
   return r;
 }
 
-std::optional<std::string> HeaderVersion(const Root& root, const std::string& header,
-                                         const char* const keys[3]) {
-  auto text = root.ReadFile(header, kMaxHeader);
-  if (!text || text->empty()) return std::nullopt;
-  std::vector<std::string> parts;
-  for (int i = 0; i < 3; ++i) {
-    std::optional<std::string> value;
-    for (const std::string& line : SplitLines(*text)) {
-      auto f = Split(line, ' ');
-      if (f.size() >= 3 && f[0] == "#define" && f[1] == keys[i]) value = f[2];
-    }
-    if (!value) return std::nullopt;
-    parts.push_back(*value);
-  }
-  return parts[0] + "." + parts[1] + "." + parts[2];
-}
-
 std::optional<std::string> WheelVersion(const LibraryContext& lc, const PythonEnv& env,
                                         const std::string& path, std::string* source) {
   std::string file = BaseName(path);
@@ -106,14 +90,18 @@ Result<std::string> LibraryVersion(const Root& root, const LibraryContext& lc, c
     *source = "file name " + real;
     return from_name->text;
   }
-  std::string include = JoinPath(DirName(DirName(path)), "include");
-  static const char* const kCudnn[3] = {"CUDNN_MAJOR", "CUDNN_MINOR", "CUDNN_PATCHLEVEL"};
-  static const char* const kNccl[3] = {"NCCL_MAJOR", "NCCL_MINOR", "NCCL_PATCH"};
+  // The wheel's own header, read with the libraries probe's macro table.
   bool cudnn = StartsWith(real, "libcudnn");
-  std::string header = JoinPath(include, cudnn ? "cudnn_version.h" : "nccl.h");
-  if (auto v = HeaderVersion(root, header, cudnn ? kCudnn : kNccl)) {
-    *source = header;
-    return *v;
+  if (cudnn || StartsWith(real, "libnccl")) {
+    std::string header = JoinPath(JoinPath(DirName(DirName(path)), "include"),
+                                  cudnn ? "cudnn_version.h" : "nccl.h");
+    auto text = root.ReadFile(header, kMaxHeader);
+    auto v = text ? ParseLibraryHeaderVersion(cudnn ? "cudnn" : "nccl", *text)
+                  : tl::unexpected(text.error());
+    if (v) {
+      *source = header;
+      return *v;
+    }
   }
   return Fail(ErrorKind::kNotFound, "no version in the file name, a wheel or a header");
 }

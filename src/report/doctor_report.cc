@@ -5,7 +5,6 @@
 #include "report/hardware_report.h"
 #include "report/summary_report.h"
 #include "report/python_report.h"
-// [report-includes]
 #include "report/driver_report.h"
 #include "report/stack_report.h"
 
@@ -17,7 +16,6 @@ std::string DoctorText(const Inventory& inv, const Findings& findings, bool colo
   RenderSummary(out, inv);
   RenderFindings(out, findings);
   RenderHardware(out, inv.host, inv.pci);
-  // [report-text] (one call per layer, in layer order)
   RenderKernelDriver(out, inv.kernel_driver);
   RenderUserDriver(out, inv.user_driver);
   RenderToolkits(out, inv.toolkits);
@@ -36,7 +34,6 @@ json DoctorJson(const Inventory& inv, const Findings& findings) {
   j["summary"] = SummaryJson(inv);
   j["findings"] = FindingsJson(findings);
   j["hardware"] = {{"host", HostJson(inv.host)}, {"pci", PciJson(inv.pci)}};
-  // [report-json] (one key per layer: kernel_driver, user_driver, toolkits, libraries, python, containers, shell)
   j["kernel_driver"] = KernelDriverJson(inv.kernel_driver);
   j["user_driver"] = UserDriverJson(inv.user_driver);
   j["toolkits"] = ToolkitsJson(inv.toolkits);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/version.h"
+#include "rules/facts.h"
 
 namespace dlrig {
 namespace {
@@ -38,13 +39,13 @@ SummaryLine KernelDriver(const KernelDriverFacts& k) {
                                 k.proc_version->open_module ? "open" : "proprietary")};
 }
 
-SummaryLine DriverCuda(const UserDriverFacts& u) {
-  if (u.query && u.query->cuda.cuda_driver_version)
-    return {"driver_cuda", "supports CUDA " + CudaVersionFromInt(*u.query->cuda.cuda_driver_version) +
-                               " (cuDriverGetVersion)"};
-  if (u.query && u.query->nvml.cuda_driver_version)
-    return {"driver_cuda", "supports CUDA " + CudaVersionFromInt(*u.query->nvml.cuda_driver_version) +
-                               " (NVML)"};
+SummaryLine DriverCuda(const Inventory& inv) {
+  const UserDriverFacts& u = inv.user_driver;
+  if (auto cuda = DriverCudaVersion(inv)) {
+    bool from_cuda = u.query && u.query->cuda.cuda_driver_version;
+    return {"driver_cuda", "supports CUDA " + CudaVersionFromInt(*cuda) +
+                               (from_cuda ? " (cuDriverGetVersion)" : " (NVML)")};
+  }
   for (auto& pick : u.picks)
     if (pick.soname == "libcuda.so.1" && !pick.resolution.path)
       return {"driver_cuda", "libcuda.so.1 not found by the loader", true};
@@ -84,7 +85,7 @@ SummaryLine Frameworks(const PythonFacts& p) {
 }  // namespace
 
 std::vector<SummaryLine> Summarize(const Inventory& inv) {
-  return {Gpus(inv.pci, inv.kernel_driver), KernelDriver(inv.kernel_driver), DriverCuda(inv.user_driver),
+  return {Gpus(inv.pci, inv.kernel_driver), KernelDriver(inv.kernel_driver), DriverCuda(inv),
           Toolkits(inv.toolkits), Frameworks(inv.python)};
 }
 

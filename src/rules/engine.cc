@@ -42,6 +42,12 @@ Result<Findings> Diagnose(const Inventory& inv, const Catalog& catalog) {
   return out;
 }
 
+Result<Findings> DiagnoseBuiltIn(const Inventory& inv) {
+  const auto& catalog = Catalog::BuiltIn();
+  if (!catalog) return tl::unexpected(catalog.error());
+  return Diagnose(inv, *catalog);
+}
+
 int ExitCodeFor(const Findings& findings) {
   int code = 0;
   for (const auto& f : findings) {

@@ -26,6 +26,9 @@ void ShellRules(const Inventory& inv, Findings& out);
 /// lowest layer first. kMalformed when a rule names an id the catalogue lacks (a defect).
 Result<Findings> Diagnose(const Inventory& inv, const Catalog& catalog);
 
+/// Diagnose with the built-in catalogue (data/findings.toml).
+Result<Findings> DiagnoseBuiltIn(const Inventory& inv);
+
 /// 2 when a root cause is an error, 1 when one is a warning, else 0 (DESIGN.md exit codes).
 int ExitCodeFor(const Findings& findings);
 
