@@ -72,8 +72,13 @@ void ProbeDevices(const Root& root, KernelDriverFacts& facts) {
     return;
   }
   if (auto listing = root.ReadFile("/dev.listing", 1u << 20)) {
-    facts.devices = ParseDevListing(*listing);
     facts.devices_source = "dev.listing (captured ls -l /dev/nvidia*)";
+    auto nodes = ParseDevListing(*listing);
+    // A listing that names nvidia nodes none of which parse is not "no nodes".
+    if (nodes.empty() && listing->find("/dev/nvidia") != std::string::npos)
+      facts.devices = Fail(ErrorKind::kMalformed, "dev.listing: no line in `ls -l` form");
+    else
+      facts.devices = std::move(nodes);
     return;
   }
   facts.devices = Forward<std::vector<DeviceNode>>(dev.error());

@@ -8,7 +8,8 @@ namespace dlrig {
 namespace {
 
 bool HasDevice(const KernelDriverFacts& k, const std::string& path) {
-  // Unknown, or no node at all (not even nvidiactl): do not claim this one is missing.
+  // Unknown (unreadable or malformed), or no node at all, not even nvidiactl: a different
+  // problem than this one node missing, so do not claim it.
   if (!k.devices || k.devices->empty()) return true;
   for (const auto& n : *k.devices)
     if (n.path == path) return true;

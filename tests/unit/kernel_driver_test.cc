@@ -62,6 +62,16 @@ TEST(KernelDriverTest, DevListing) {
   EXPECT_EQ(nodes[2].major, 241);
 }
 
+// A capture's dev.listing in a form we cannot read is malformed, not "no device nodes".
+TEST(KernelDriverTest, UnreadableDevListingIsMalformed) {
+  testing::TempTree t;
+  t.Write("dev.listing", "c0666 0 0 195:0 /dev/nvidia0\nc0666 0 0 238:0 /dev/nvidia-uvm\n");
+  testing::Fixture f(t.dir().string());
+  KernelDriverFacts k = ProbeKernelDriver(f.ctx());
+  ASSERT_FALSE(k.devices);
+  EXPECT_EQ(k.devices.error().kind, ErrorKind::kMalformed);
+}
+
 TEST(KernelDriverTest, SecureBootVariable) {
   EXPECT_EQ(*ParseSecureBootVar(std::string("\x06\0\0\0\x01", 5)), SecureBoot::kEnabled);
   EXPECT_EQ(*ParseSecureBootVar(std::string("\x06\0\0\0\0", 5)), SecureBoot::kDisabled);
