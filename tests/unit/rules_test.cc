@@ -42,6 +42,18 @@ class Machine {
     t_.Write("proc/modules", "nvidia_uvm 1 0 - Live 0x0 (O)\nnvidia 1 0 - Live 0x0 (O)\n");
   }
   void Devices(const std::string& listing) { t_.Write("dev.listing", listing); }
+  // An active venv /opt/venv (Python 3.12) with torch `version` (torch/version.py's
+  // __version__) built for `cuda` ("None" for a CPU build).
+  void TorchVenv(const std::string& version, const std::string& cuda) {
+    t_.Write("opt/venv/pyvenv.cfg", "home = /usr/bin\nversion_info = 3.12.3\n");
+    std::string site = "opt/venv/lib/python3.12/site-packages/";
+    t_.Mkdir(site + "torch-" + version + ".dist-info");
+    std::string cuda_value = cuda == "None" ? cuda : "'" + cuda + "'";
+    t_.Write(site + "torch/version.py", "__version__ = '" + version +
+                                            "'\ndebug = False\ncuda: Optional[str] = " +
+                                            cuda_value + "\nhip = None\n");
+    Env("VIRTUAL_ENV=/opt/venv");
+  }
   void Env(const std::string& line) { env_ += line + "\n"; }
   void Write(const std::string& rel, const std::string& text) { t_.Write(rel, text); }
   void Link(const std::string& target, const std::string& rel) { t_.Link(target, rel); }
@@ -170,12 +182,7 @@ TEST(RulesTest, CpuOnlyTorchInAVenv) {
   Machine m;
   m.LoadedModule("580.95.05");
   m.Devices(kHealthyDev);
-  m.Write("opt/venv/pyvenv.cfg", "home = /usr/bin\nversion_info = 3.12.3\n");
-  std::string site = "opt/venv/lib/python3.12/site-packages/";
-  m.Mkdir(site + "torch-2.9.1+cpu.dist-info");
-  m.Write(site + "torch/version.py",
-          "__version__ = '2.9.1+cpu'\ndebug = False\ncuda: Optional[str] = None\nhip = None\n");
-  m.Env("VIRTUAL_ENV=/opt/venv");
+  m.TorchVenv("2.9.1+cpu", "None");
   auto ids = m.Ids();
   EXPECT_TRUE(Has(ids, "torch-cpu-only-wheel")) << ::testing::PrintToString(ids);
 }
@@ -188,12 +195,7 @@ TEST(RulesTest, DriverTooOldForTheFrameworksCuda) {
     Machine m;
     m.LoadedModule("535.183.01");
     m.Devices(kHealthyDev);
-    m.Write("opt/venv/pyvenv.cfg", "home = /usr/bin\nversion_info = 3.12.3\n");
-    std::string site = "opt/venv/lib/python3.12/site-packages/";
-    m.Mkdir(site + "torch-2.9.1.dist-info");
-    m.Write(site + "torch/version.py", std::string("__version__ = '2.9.1+") + variant +
-                                           "'\ncuda: Optional[str] = '" + cuda + "'\n");
-    m.Env("VIRTUAL_ENV=/opt/venv");
+    m.TorchVenv(std::string("2.9.1+") + variant, cuda);
     auto ids = m.Ids();
     EXPECT_EQ(Has(ids, "cuda-driver-insufficient"), expect) << variant << ::testing::PrintToString(ids);
   }
@@ -204,13 +206,9 @@ TEST(RulesTest, NvccMajorDiffersFromTorchs) {
   Machine m;
   m.LoadedModule("580.95.05");
   m.Devices(kHealthyDev);
-  m.Write("opt/venv/pyvenv.cfg", "home = /usr/bin\nversion_info = 3.12.3\n");
-  std::string site = "opt/venv/lib/python3.12/site-packages/";
-  m.Mkdir(site + "torch-2.11.0.dist-info");
-  m.Write(site + "torch/version.py", "__version__ = '2.11.0+cu130'\ncuda: Optional[str] = '13.0'\n");
+  m.TorchVenv("2.11.0+cu130", "13.0");
   m.Write("usr/local/cuda-12.4/bin/nvcc", "");
   m.Write("usr/local/cuda-12.4/version.json", R"({"cuda": {"name": "CUDA SDK", "version": "12.4.1"}})");
-  m.Env("VIRTUAL_ENV=/opt/venv");
   m.Env("PATH=/usr/local/cuda-12.4/bin:/usr/bin");
   auto ids = m.Ids();
   EXPECT_TRUE(Has(ids, "nvcc-torch-cuda-mismatch")) << ::testing::PrintToString(ids);
