@@ -45,7 +45,9 @@ PY
 # What the driver query reports when the stack is broken on purpose (no GPU hidden for real).
 {
   echo "== CUDA_VISIBLE_DEVICES=''"
-  CUDA_VISIBLE_DEVICES= "$dlrig" doctor --no-color | sed -n '/^user-space driver/,/^toolkits/p' | grep -E 'nvml|libcuda '
+  # the driver answers and, indented under each, every call that failed
+  CUDA_VISIBLE_DEVICES= "$dlrig" doctor --no-color | sed -n '/^user-space driver/,/^toolkits/p' |
+    grep -vE '^  (file|libcuda.so.1|libnvidia-ml.so.1) '
   echo "== DLRIG_CUDA_LIBRARY=/nonexistent/libcuda.so.1"
   DLRIG_CUDA_LIBRARY=/nonexistent/libcuda.so.1 "$dlrig" doctor --no-color | grep -E '^  libcuda  '
 } >"$out/broken.txt" 2>&1
