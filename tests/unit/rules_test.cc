@@ -12,6 +12,11 @@
 namespace dlrig {
 namespace {
 
+const char* kHealthyDev =
+    "crw-rw-rw- 1 root root 195,   0 Nov 22 17:01 /dev/nvidia0\n"
+    "crw-rw-rw- 1 root root 195, 255 Nov 22 17:01 /dev/nvidiactl\n"
+    "crw-rw-rw- 1 root root 238,   0 Nov 22 17:01 /dev/nvidia-uvm\n";
+
 // A machine with one RTX 4090 on the bus, described as files.
 class Machine {
  public:
@@ -42,6 +47,11 @@ class Machine {
     t_.Write("proc/modules", "nvidia_uvm 1 0 - Live 0x0 (O)\nnvidia 1 0 - Live 0x0 (O)\n");
   }
   void Devices(const std::string& listing) { t_.Write("dev.listing", listing); }
+  // Driver 580.95.05 loaded, user space alike, the usual device nodes.
+  void WorkingDriver() {
+    LoadedModule("580.95.05");
+    Devices(kHealthyDev);
+  }
   // An active venv /opt/venv (Python 3.12) with torch `version` (torch/version.py's
   // __version__) built for `cuda` ("None" for a CPU build).
   void TorchVenv(const std::string& version, const std::string& cuda) {
@@ -75,10 +85,6 @@ class Machine {
   std::string env_;
 };
 
-const char* kHealthyDev =
-    "crw-rw-rw- 1 root root 195,   0 Nov 22 17:01 /dev/nvidia0\n"
-    "crw-rw-rw- 1 root root 195, 255 Nov 22 17:01 /dev/nvidiactl\n"
-    "crw-rw-rw- 1 root root 238,   0 Nov 22 17:01 /dev/nvidia-uvm\n";
 
 bool Has(const std::vector<std::string>& ids, const std::string& id) {
   return std::find(ids.begin(), ids.end(), id) != ids.end();
@@ -96,8 +102,7 @@ TEST(RulesTest, CatalogueParsesAndEveryEntryIsComplete) {
 
 TEST(RulesTest, HealthyMachineIsSilent) {
   Machine m;
-  m.LoadedModule("580.95.05");
-  m.Devices(kHealthyDev);
+  m.WorkingDriver();
   EXPECT_EQ(m.Ids(), std::vector<std::string>{});
 }
 
@@ -147,8 +152,7 @@ TEST(RulesTest, UserSpaceNewerThanTheRunningModule) {
 
 TEST(RulesTest, StubLibcudaFirstOnLdLibraryPath) {
   Machine m;
-  m.LoadedModule("580.95.05");
-  m.Devices(kHealthyDev);
+  m.WorkingDriver();
   m.Write("usr/local/cuda-12.4/lib64/stubs/libcuda.so", "");
   m.Link("libcuda.so", "usr/local/cuda-12.4/lib64/stubs/libcuda.so.1");
   m.Env("LD_LIBRARY_PATH=/usr/local/cuda-12.4/lib64/stubs");
@@ -158,8 +162,7 @@ TEST(RulesTest, StubLibcudaFirstOnLdLibraryPath) {
 
 TEST(RulesTest, NarrowPcieLinkButNotAnIdleGenDownshift) {
   Machine m;
-  m.LoadedModule("580.95.05");
-  m.Devices(kHealthyDev);
+  m.WorkingDriver();
   m.Write("sys/bus/pci/devices/0000:01:00.0/current_link_speed", "2.5 GT/s PCIe\n");
   m.Write("sys/bus/pci/devices/0000:01:00.0/max_link_speed", "16.0 GT/s PCIe\n");
   EXPECT_EQ(m.Ids(), std::vector<std::string>{});  // idle Gen1 at full width: fine
@@ -169,8 +172,7 @@ TEST(RulesTest, NarrowPcieLinkButNotAnIdleGenDownshift) {
 
 TEST(RulesTest, ShellVariablesAndShm) {
   Machine m;
-  m.LoadedModule("580.95.05");
-  m.Devices(kHealthyDev);
+  m.WorkingDriver();
   m.Env("CUDA_VISIBLE_DEVICES=");
   m.Write("proc/self/mountinfo", "25 24 0:23 / /dev/shm rw - tmpfs shm rw,size=65536k\n");
   auto ids = m.Ids();
@@ -180,8 +182,7 @@ TEST(RulesTest, ShellVariablesAndShm) {
 
 TEST(RulesTest, CpuOnlyTorchInAVenv) {
   Machine m;
-  m.LoadedModule("580.95.05");
-  m.Devices(kHealthyDev);
+  m.WorkingDriver();
   m.TorchVenv("2.9.1+cpu", "None");
   auto ids = m.Ids();
   EXPECT_TRUE(Has(ids, "torch-cpu-only-wheel")) << ::testing::PrintToString(ids);
@@ -204,8 +205,7 @@ TEST(RulesTest, DriverTooOldForTheFrameworksCuda) {
 // torch cu130 in a venv, nvcc 12.4 first on PATH: extension builds refuse the mismatch.
 TEST(RulesTest, NvccMajorDiffersFromTorchs) {
   Machine m;
-  m.LoadedModule("580.95.05");
-  m.Devices(kHealthyDev);
+  m.WorkingDriver();
   m.TorchVenv("2.11.0+cu130", "13.0");
   m.Write("usr/local/cuda-12.4/bin/nvcc", "");
   m.Write("usr/local/cuda-12.4/version.json", R"({"cuda": {"name": "CUDA SDK", "version": "12.4.1"}})");
@@ -216,8 +216,7 @@ TEST(RulesTest, NvccMajorDiffersFromTorchs) {
 
 TEST(RulesTest, UnheldDriverPackageAndCondaInit) {
   Machine m;
-  m.LoadedModule("580.95.05");
-  m.Devices(kHealthyDev);
+  m.WorkingDriver();
   m.Write("var/lib/dpkg/status",
           "Package: nvidia-driver-580-open\nStatus: install ok installed\nVersion: 580.95.05-0ubuntu1\n\n"
           "Package: libnvidia-compute-580\nStatus: hold ok installed\nVersion: 580.95.05-0ubuntu1\n");
