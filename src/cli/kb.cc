@@ -1,27 +1,40 @@
-// dlrig kb: what the built-in knowledge base holds and where each table comes from.
+// dlrig kb: what the knowledge base holds, where each table was read from and each row's source.
+#include <cstdint>
 #include <cstdio>
 #include <set>
 
 #include "cli/commands.h"
 #include "cli/session.h"
-#include "core/strings.h"
 #include "core/toml.h"
-#include "knowledge/embedded.h"
+#include "knowledge/data_files.h"
 
 namespace dlrig {
+namespace {
+
+// FNV-1a: names a table's exact contents, so two machines can tell they use the same kb.
+uint32_t ContentHash(std::string_view text, uint32_t h = 2166136261u) {
+  for (unsigned char c : text) h = (h ^ c) * 16777619u;
+  return h;
+}
+
+}  // namespace
 
 int RunKb(const std::vector<std::string>& args) {
-  CLI::App app("List the built-in knowledge base: each data file, its rows and their sources.",
+  CLI::App app("List the knowledge base: each data file, its rows, its origin and its sources.",
                "dlrig kb");
   bool sources = false;
   app.add_flag("--sources", sources, "list every distinct source of every file");
   if (auto done = ParseArgs(app, args)) return *done;
-  std::printf("dlrig %s knowledge base (data/*.toml built in)\n", DLRIG_VERSION);
+  auto files = DataFiles();
+  uint32_t all = 2166136261u;
+  for (const auto& file : files) all = ContentHash(file.text, all);
+  std::printf("dlrig %s knowledge base %08x\n", DLRIG_VERSION, all);
   int status = kExitHealthy;
-  for (const auto& file : EmbeddedDataFiles()) {
+  for (const auto& file : files) {
     auto doc = ParseToml(file.text, file.name);
     if (!doc) {
-      std::printf("  %-24s unreadable: %s\n", file.name, doc.error().message.c_str());
+      std::printf("  %-24s unreadable (%s): %s\n", file.name.c_str(), file.origin.c_str(),
+                  doc.error().message.c_str());
       status = kExitInternal;
       continue;
     }
@@ -36,7 +49,8 @@ int RunKb(const std::vector<std::string>& args) {
           if (auto src = (*t)["source"].value<std::string>()) cited.insert(*src);
       }
     }
-    std::printf("  %-24s %4zu rows, %zu distinct sources\n", file.name, rows, cited.size());
+    std::printf("  %-24s %4zu rows, %3zu sources, %08x, %s\n", file.name.c_str(), rows,
+                cited.size(), ContentHash(file.text), file.origin.c_str());
     if (sources)
       for (const auto& s : cited) std::printf("      %s\n", s.c_str());
   }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "knowledge/data_files.h"
 
 namespace {
 
@@ -16,18 +17,44 @@ void PrintUsage(FILE* out) {
                "commands:\n",
                DLRIG_VERSION);
   for (const auto& cmd : dlrig::Commands()) std::fprintf(out, "  %-10s %s\n", cmd.name, cmd.summary);
+  std::fprintf(out, "\nglobal options:\n  --kb DIR   use the knowledge tables in DIR (*.toml) over the built-in ones\n");
   std::fprintf(out,
                "\nexit codes: 0 healthy, 1 warnings, 2 errors, 64 usage, 70 internal error\n");
+}
+
+// Takes --kb DIR / --kb=DIR out of `args` (it may come before or after the command) and loads
+// that directory; false after printing why when it cannot.
+bool TakeKnowledgeDir(std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string dir;
+    if (args[i] == "--kb" && i + 1 < args.size()) {
+      dir = args[i + 1];
+      args.erase(args.begin() + i, args.begin() + i + 2);
+    } else if (args[i].starts_with("--kb=")) {
+      dir = args[i].substr(5);
+      args.erase(args.begin() + i);
+    } else {
+      continue;
+    }
+    if (auto ok = dlrig::UseKnowledgeDir(dir); !ok) {
+      std::fprintf(stderr, "dlrig: cannot use --kb %s: %s\n", dir.c_str(), ok.error().message.c_str());
+      return false;
+    }
+    return true;
+  }
+  return true;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
+  std::vector<std::string> all(argv + 1, argv + argc);
+  if (!TakeKnowledgeDir(all)) return dlrig::kExitUsage;
+  if (all.empty()) {
     PrintUsage(stderr);
     return dlrig::kExitUsage;
   }
-  std::string name = argv[1];
+  std::string name = all[0];
   if (name == "--help" || name == "-h" || name == "help") {
     PrintUsage(stdout);
     return dlrig::kExitHealthy;
@@ -38,7 +65,7 @@ int main(int argc, char** argv) {
   }
   for (const auto& cmd : dlrig::Commands()) {
     if (name != cmd.name) continue;
-    std::vector<std::string> args(argv + 2, argv + argc);
+    std::vector<std::string> args(all.begin() + 1, all.end());
     try {
       return cmd.run(args);
     } catch (const std::exception& e) {

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "core/toml.h"
-#include "knowledge/embedded.h"
+#include "knowledge/data_files.h"
 
 namespace dlrig {
 
@@ -32,8 +32,8 @@ Result<CudaDrivers> CudaDrivers::Parse(std::string_view text) {
 
 const Result<CudaDrivers>& CudaDrivers::BuiltIn() {
   static const Result<CudaDrivers> table = [] {
-    auto text = EmbeddedDataFile("cuda-drivers.toml");
-    return text ? Parse(*text) : Fail(ErrorKind::kNotFound, "cuda-drivers.toml is not built in");
+    auto text = DataFileText("cuda-drivers.toml");
+    return text ? Parse(*text) : tl::unexpected(text.error());
   }();
   return table;
 }

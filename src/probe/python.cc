@@ -5,7 +5,7 @@
 
 #include "core/strings.h"
 #include "core/version.h"
-#include "knowledge/embedded.h"
+#include "knowledge/data_files.h"
 
 namespace dlrig {
 namespace {
@@ -300,9 +300,8 @@ PythonFacts ProbePython(const ProbeContext& ctx, const LoaderConfig& loader) {
       envs.Add(ref.prefix, origin, false, EnvCollector::KnownConda::kYes);
 
   WheelLayouts layouts;
-  auto text = EmbeddedDataFile("wheel-layouts.toml");
-  auto parsed = text ? ParseWheelLayouts(*text)
-                     : Fail(ErrorKind::kNotFound, "wheel-layouts.toml is not built in");
+  auto text = DataFileText("wheel-layouts.toml");
+  auto parsed = text ? ParseWheelLayouts(*text) : tl::unexpected(text.error());
   if (parsed)
     layouts = std::move(*parsed);
   else

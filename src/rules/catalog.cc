@@ -1,7 +1,7 @@
 #include "rules/catalog.h"
 
 #include "core/toml.h"
-#include "knowledge/embedded.h"
+#include "knowledge/data_files.h"
 
 namespace dlrig {
 namespace {
@@ -59,8 +59,8 @@ Result<Catalog> Catalog::Parse(std::string_view text) {
 
 const Result<Catalog>& Catalog::BuiltIn() {
   static const Result<Catalog> catalog = [] {
-    auto text = EmbeddedDataFile("findings.toml");
-    return text ? Parse(*text) : Fail(ErrorKind::kNotFound, "findings.toml is not built in");
+    auto text = DataFileText("findings.toml");
+    return text ? Parse(*text) : tl::unexpected(text.error());
   }();
   return catalog;
 }

@@ -236,6 +236,36 @@ TEST(DoctorCli, KbListsEveryBuiltInTable) {
         << entry.path().filename();
 }
 
+TEST(DoctorCli, KbDirReplacesBuiltInTables) {
+  std::ifstream in(std::string(DLRIG_SOURCE_DIR) + "/data/findings.toml");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string findings = text.str();
+  const std::string title = "title = \"GPU {address} is owned by";
+  size_t at = findings.find(title);
+  ASSERT_NE(at, std::string::npos) << "nouveau entry title changed; update this test";
+  findings.insert(at + 9, "LOCAL KB: ");
+  testing::TempTree kb;
+  kb.Write("findings.toml", findings);
+  testing::TempTree t;
+  t.Write("sys/bus/pci/devices/0000:01:00.0/vendor", "0x10de\n");
+  t.Write("sys/bus/pci/devices/0000:01:00.0/class", "0x030000\n");
+  t.Write("sys/bus/pci/devices/0000:01:00.0/driver.name", "nouveau\n");
+  CliRun run = Dlrig({"--kb", kb.dir().string(), "doctor", "--json", "--root", t.dir().string()});
+  json doc = json::parse(run.out, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded()) << run.err;
+  EXPECT_EQ(doc["findings"][0]["title"].get<std::string>().rfind("LOCAL KB: ", 0), 0u);
+
+  CliRun listing = Dlrig({"kb", "--kb=" + kb.dir().string()});
+  EXPECT_NE(listing.out.find(kb.dir().string() + "/findings.toml"), std::string::npos);
+  EXPECT_NE(listing.out.find("built in"), std::string::npos);  // the other tables
+
+  kb.Write("finding.toml", "x = 1\n");  // a typo is refused, not ignored
+  CliRun typo = Dlrig({"--kb", kb.dir().string(), "kb"});
+  EXPECT_EQ(typo.exit_code, 64);
+  EXPECT_NE(typo.err.find("finding.toml"), std::string::npos);
+}
+
 TEST(DoctorCli, ExitCodeFollowsTheFindings) {
   testing::TempTree t;  // a GPU whose driver is nouveau: an error at the root
   t.Write("sys/bus/pci/devices/0000:01:00.0/vendor", "0x10de\n");

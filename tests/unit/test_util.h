@@ -22,8 +22,10 @@ class TempTree {
  public:
   TempTree() {
     auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    static int serial = 0;  // several trees in one test
     dir_ = std::filesystem::temp_directory_path() /
-           ("dlrig-" + std::to_string(::getpid()) + "-" + info->test_suite_name() + "-" + info->name());
+           ("dlrig-" + std::to_string(::getpid()) + "-" + info->test_suite_name() + "-" + info->name() +
+            "-" + std::to_string(serial++));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
   }
