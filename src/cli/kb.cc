@@ -17,6 +17,16 @@ uint32_t ContentHash(std::string_view text, uint32_t h = 2166136261u) {
   return h;
 }
 
+// A row's `source`: one string, or keys of the file's [sources] table (hardware tables).
+void CollectSources(const toml::table& doc, toml::node_view<const toml::node> source,
+                    std::set<std::string>& cited) {
+  if (auto text = source.value<std::string>()) cited.insert(*text);
+  if (const toml::array* keys = source.as_array())
+    for (const toml::node& key : *keys)
+      if (auto k = key.value<std::string>())
+        cited.insert(doc["sources"][*k].value<std::string>().value_or(*k));
+}
+
 }  // namespace
 
 int RunKb(const std::vector<std::string>& args) {
@@ -45,8 +55,7 @@ int RunKb(const std::vector<std::string>& args) {
       if (array == nullptr) continue;
       for (const toml::node& row : *array) {
         ++rows;
-        if (const toml::table* t = row.as_table())
-          if (auto src = (*t)["source"].value<std::string>()) cited.insert(*src);
+        if (const toml::table* t = row.as_table()) CollectSources(*doc, (*t)["source"], cited);
       }
     }
     std::printf("  %-24s %4zu rows, %3zu sources, %08x, %s\n", file.name.c_str(), rows,
