@@ -169,6 +169,7 @@ Result<CaptureStats> WriteCapture(const ProbeContext& ctx, Root& root, const std
   Collector collector(root);
   for (auto& [kind, path] : log.entries) {
     if (StartsWith(path, "/dev/") || path == "/dev") continue;
+    if (path == kKernLogPath) continue;  // its NVIDIA lines go to dmesg-nvidia.txt
     if (kind == AccessLog::Kind::kList) collector.AddListing(path);
     else collector.AddPath(path, kind == AccessLog::Kind::kRead);
   }
@@ -204,6 +205,12 @@ Result<CaptureStats> WriteCapture(const ProbeContext& ctx, Root& root, const std
            {"uname.txt", uname},
            {"doctor.json", DoctorReportJson(inv) + "\n"}}) {
     if (auto r = tar->AddFile(name, text); !r) return tl::unexpected(r.error());
+  }
+  // The kernel-log lines the probe used, where a replay's kernel-log probe looks first.
+  if (inv.kernel_log.source) {
+    std::string lines;
+    for (auto& line : inv.kernel_log.lines) lines += line + "\n";
+    if (auto r = tar->AddFile("dmesg-nvidia.txt", lines); !r) return tl::unexpected(r.error());
   }
   if (auto r = tar->Finish(); !r) return tl::unexpected(r.error());
   return stats;

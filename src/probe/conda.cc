@@ -73,11 +73,15 @@ std::optional<CondaPackage> ParseCondaMetaName(std::string_view file_name) {
 bool IsCondaCudaPackage(std::string_view name) {
   static const char* const kExact[] = {"cuda-version", "cudatoolkit",  "cudnn",    "nccl",
                                        "pytorch",      "tensorflow",   "jaxlib",   "python",
-                                       "pytorch-cuda", "cuda-toolkit", "libcudnn", "libnccl"};
+                                       "pytorch-cuda", "cuda-toolkit", "libcudnn", "libnccl",
+                                       "cpuonly",      "pytorch-mutex", "libtorch"};
   for (const char* n : kExact)
     if (name == n) return true;
   return StartsWith(name, "cuda-cudart") || StartsWith(name, "cuda-nvcc") ||
-         StartsWith(name, "cuda-runtime") || StartsWith(name, "cuda-libraries");
+         StartsWith(name, "cuda-runtime") || StartsWith(name, "cuda-libraries") ||
+         StartsWith(name, "libcublas") || StartsWith(name, "libcusparse") ||
+         StartsWith(name, "libcufft") || StartsWith(name, "libcurand") ||
+         StartsWith(name, "libcusolver") || StartsWith(name, "libnvjitlink");
 }
 
 std::vector<std::string> HomeDirs(const Root& root) {

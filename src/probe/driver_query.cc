@@ -16,7 +16,7 @@
 namespace dlrig {
 namespace {
 
-constexpr size_t kMaxOutputBytes = 64 * 1024;
+constexpr size_t kMaxOutputBytes = 1024 * 1024;  // 64 GPUs of per-GPU lines fit
 using Clock = std::chrono::steady_clock;
 
 std::string Unescape(std::string_view text) {
@@ -41,16 +41,49 @@ std::pair<std::string, std::string> Head(std::string_view text) {
 
 bool IsNvml(const std::string& function) { return StartsWith(function, "nvml"); }
 
+ErrorKind NvmlKind(int code) {
+  if (code == 3 || code == 13) return ErrorKind::kUnsupported;  // NOT_SUPPORTED, FUNCTION_NOT_FOUND
+  if (code == 4) return ErrorKind::kNoPermission;
+  if (code == 10) return ErrorKind::kTimeout;
+  return ErrorKind::kIo;
+}
+
 ErrorKind KindOf(const DriverCall& call, const ChildEnd& end) {
   if (!call.code) return end.timed_out ? ErrorKind::kTimeout : ErrorKind::kUnsupported;
   int c = *call.code;
-  if (IsNvml(call.function)) {
-    if (c == 3 || c == 13) return ErrorKind::kUnsupported;  // NOT_SUPPORTED, FUNCTION_NOT_FOUND
-    if (c == 4) return ErrorKind::kNoPermission;
-    if (c == 10) return ErrorKind::kTimeout;
-    return ErrorKind::kIo;
-  }
+  if (IsNvml(call.function)) return NvmlKind(c);
   return c == 100 ? ErrorKind::kNotFound : ErrorKind::kIo;  // CUDA_ERROR_NO_DEVICE
+}
+
+// Why the child said no more.
+std::string EndText(const ChildEnd& end) {
+  if (end.timed_out)
+    return "no answer within " + std::to_string(end.deadline.count()) +
+           " ms: the query process was killed";
+  if (end.signal) return "the query process died with signal " + std::to_string(end.signal);
+  return "no answer (the query process exited " + std::to_string(end.exit_code) + ")";
+}
+
+// One GPU's raw answers: field -> "= value" | "<code> <fn> <text>" | "missing <fn> <text>".
+struct DeviceLines {
+  std::map<std::string, std::string> fields;
+  std::string pending_call;  ///< the last call begun and not answered
+};
+using DeviceMap = std::map<int, DeviceLines>;
+
+void ApplyDeviceLine(DeviceMap& devices, const std::string& rest) {
+  auto [index_text, tail] = Head(rest);
+  auto index = ParseInt(index_text);
+  if (!index || *index < 0 || *index >= kMaxQueriedGpus) return;
+  DeviceLines& d = devices[static_cast<int>(*index)];
+  auto [field, answer] = Head(tail);
+  if (field.empty()) return;
+  if (field == "call") {
+    d.pending_call = answer;
+    return;
+  }
+  d.pending_call.clear();
+  d.fields[field] = answer;
 }
 
 std::string Describe(const DriverCall& call) {
@@ -73,7 +106,8 @@ void ApplyReturn(LibraryAnswers& a, const std::string& rest) {
   call->message = message;
 }
 
-void ApplyLine(DriverQuery& q, std::string_view line, std::map<std::string, std::string>* values) {
+void ApplyLine(DriverQuery& q, std::string_view line, std::map<std::string, std::string>* values,
+               DeviceMap& devices) {
   auto [lib, after] = Head(line);
   auto [key, raw] = Head(after);
   LibraryAnswers* a = lib == "nvml" ? &q.nvml : lib == "cuda" ? &q.cuda : nullptr;
@@ -90,6 +124,8 @@ void ApplyLine(DriverQuery& q, std::string_view line, std::map<std::string, std:
   } else if (key == "value") {
     auto [name, value] = Head(rest);
     values[index][name] = value;
+  } else if (key == "dev" && index == 0) {
+    ApplyDeviceLine(devices, rest);
   }
 }
 
@@ -121,13 +157,7 @@ int AsInt(const std::string& text, bool* ok) {
 }
 
 void Finish(LibraryAnswers& a, const ChildEnd& end) {
-  std::string why = end.timed_out
-                        ? "no answer within " + std::to_string(end.deadline.count()) +
-                              " ms: the query process was killed"
-                        : end.signal ? "the query process died with signal " +
-                                           std::to_string(end.signal)
-                                     : "no answer (the query process exited " +
-                                           std::to_string(end.exit_code) + ")";
+  std::string why = EndText(end);
   bool opened = a.loaded_path.has_value() || a.loaded_path.error().message != "not asked";
   if (!opened)
     a.loaded_path = Fail(end.timed_out ? ErrorKind::kTimeout : ErrorKind::kIo, "not reached: " + why);
@@ -135,7 +165,120 @@ void Finish(LibraryAnswers& a, const ChildEnd& end) {
     if (!c.code && c.message.empty()) c.message = why;
 }
 
+bool AsBool(const std::string& text, bool* ok) {
+  *ok = text == "0" || text == "1";
+  return text == "1";
+}
+long long AsLong(const std::string& text, bool* ok) {
+  auto v = ParseInt(text);
+  *ok = v.has_value() && *v >= 0;
+  return *ok ? *v : 0;
+}
+ComputeMode AsComputeMode(const std::string& text, bool* ok) {
+  auto v = ParseInt(text);
+  *ok = v.has_value() && *v >= 0 && *v <= 3;
+  return *ok ? static_cast<ComputeMode>(*v) : ComputeMode::kDefault;
+}
+
+// The answer for one field, from its line or, when it has none, from why it has none.
+template <class T>
+Result<T> DeviceValue(const DeviceLines& d, const std::string& field, const Error& no_line,
+                      T (*convert)(const std::string&, bool*)) {
+  auto it = d.fields.find(field);
+  if (it == d.fields.end()) return tl::unexpected(no_line);
+  auto [status, tail] = Head(it->second);
+  if (status == "=") {
+    bool ok = false;
+    T value = convert(tail, &ok);
+    if (ok) return value;
+    return Fail(ErrorKind::kMalformed, field + ": " + tail);
+  }
+  auto [function, message] = Head(tail);
+  if (status == "missing") return Fail(ErrorKind::kUnsupported, function + ": missing symbol: " + message);
+  auto code = ParseInt(status);
+  if (!code) return Fail(ErrorKind::kMalformed, field + ": " + it->second);
+  return Fail(NvmlKind(static_cast<int>(*code)),
+              function + " returned " + status + ": " + message);
+}
+
+GpuFacts BuildGpu(int index, const DeviceLines& d, const ChildEnd& end) {
+  GpuFacts g;
+  g.index = index;
+  Error no_line{end.timed_out ? ErrorKind::kTimeout : ErrorKind::kIo, "not reached: " + EndText(end)};
+  if (!d.pending_call.empty() && (end.timed_out || end.signal))
+    no_line.message = d.pending_call + ": " + EndText(end);
+  if (auto handle = d.fields.find("handle"); handle != d.fields.end()) {
+    auto failed = DeviceValue<std::string>(d, "handle", no_line, AsString);
+    if (!failed) no_line = failed.error();
+    auto code = ParseInt(Head(handle->second).first);
+    if (code) g.handle_code = static_cast<int>(*code);
+  } else if (end.exit_code == 0 && !end.signal && !end.timed_out) {
+    no_line = Error{ErrorKind::kNotFound, "not asked"};
+  }
+  g.name = DeviceValue<std::string>(d, "name", no_line, AsString);
+  g.uuid = DeviceValue<std::string>(d, "uuid", no_line, AsString);
+  g.pci_bus_id = DeviceValue<std::string>(d, "pci_bus_id", no_line, AsString);
+  g.compute_capability = DeviceValue<std::string>(d, "compute_capability", no_line, AsString);
+  g.compute_mode = DeviceValue<ComputeMode>(d, "compute_mode", no_line, AsComputeMode);
+  for (auto [field, member] : {std::pair{"ecc_enabled", &GpuFacts::ecc_enabled},
+                               {"ecc_pending_enabled", &GpuFacts::ecc_pending_enabled},
+                               {"retired_pages_pending", &GpuFacts::retired_pages_pending},
+                               {"remap_pending", &GpuFacts::remap_pending},
+                               {"remap_failed", &GpuFacts::remap_failed},
+                               {"mig_enabled", &GpuFacts::mig_enabled},
+                               {"mig_pending_enabled", &GpuFacts::mig_pending_enabled},
+                               {"persistence_mode", &GpuFacts::persistence_mode}})
+    g.*member = DeviceValue<bool>(d, field, no_line, AsBool);
+  for (auto [field, member] :
+       {std::pair{"memory_total_bytes", &GpuFacts::memory_total_bytes},
+        {"memory_used_bytes", &GpuFacts::memory_used_bytes},
+        {"ecc_uncorrected_volatile", &GpuFacts::ecc_uncorrected_volatile},
+        {"ecc_uncorrected_aggregate", &GpuFacts::ecc_uncorrected_aggregate},
+        {"retired_pages_sbe", &GpuFacts::retired_pages_sbe},
+        {"retired_pages_dbe", &GpuFacts::retired_pages_dbe},
+        {"remapped_rows_correctable", &GpuFacts::remapped_rows_correctable},
+        {"remapped_rows_uncorrectable", &GpuFacts::remapped_rows_uncorrectable},
+        {"mig_devices", &GpuFacts::mig_devices},
+        {"pcie_gen_now", &GpuFacts::pcie_gen_now},
+        {"pcie_gen_max", &GpuFacts::pcie_gen_max},
+        {"pcie_width_now", &GpuFacts::pcie_width_now},
+        {"pcie_width_max", &GpuFacts::pcie_width_max},
+        {"temperature_c", &GpuFacts::temperature_c},
+        {"power_mw", &GpuFacts::power_mw},
+        {"power_limit_mw", &GpuFacts::power_limit_mw},
+        {"fabric_state", &GpuFacts::fabric_state},
+        {"fabric_status", &GpuFacts::fabric_status}})
+    g.*member = DeviceValue<long long>(d, field, no_line, AsLong);
+  if (!d.fields.count("mig_devices") && g.mig_enabled && !*g.mig_enabled)
+    g.mig_devices = Fail(ErrorKind::kUnsupported, "not asked: MIG is disabled");
+  return g;
+}
+
+// Every GPU NVML counted (up to kMaxQueriedGpus), described or not, plus any it described.
+std::vector<GpuFacts> BuildGpus(const LibraryAnswers& nvml, const DeviceMap& devices,
+                                const ChildEnd& end) {
+  int count = nvml.device_count ? std::min(*nvml.device_count, kMaxQueriedGpus) : 0;
+  if (!devices.empty()) count = std::max(count, devices.rbegin()->first + 1);
+  std::vector<GpuFacts> out;
+  static const DeviceLines kNone;
+  for (int i = 0; i < count; ++i) {
+    auto it = devices.find(i);
+    out.push_back(BuildGpu(i, it == devices.end() ? kNone : it->second, end));
+  }
+  return out;
+}
+
 }  // namespace
+
+const char* ComputeModeName(ComputeMode mode) {
+  switch (mode) {
+    case ComputeMode::kDefault: return "Default";
+    case ComputeMode::kExclusiveThread: return "Exclusive_Thread";
+    case ComputeMode::kProhibited: return "Prohibited";
+    case ComputeMode::kExclusiveProcess: return "Exclusive_Process";
+  }
+  return "?";
+}
 
 DriverQuery ParseDriverQuery(std::string_view text, const DriverQueryOptions& options,
                              const ChildEnd& end) {
@@ -143,7 +286,8 @@ DriverQuery ParseDriverQuery(std::string_view text, const DriverQueryOptions& op
   q.nvml.requested = options.nvml_library;
   q.cuda.requested = options.cuda_library;
   std::map<std::string, std::string> values[2];
-  for (auto& line : SplitLines(text)) ApplyLine(q, line, values);
+  DeviceMap devices;
+  for (auto& line : SplitLines(text)) ApplyLine(q, line, values, devices);
   Finish(q.nvml, end);
   Finish(q.cuda, end);
   auto& n = q.nvml;
@@ -156,6 +300,7 @@ DriverQuery ParseDriverQuery(std::string_view text, const DriverQueryOptions& op
       {"nvmlSystemGetCudaDriverVersion_v2", "nvmlSystemGetCudaDriverVersion"}, end, AsInt);
   n.device_count = ValueOf<int>(n, values[0], "device_count",
                                 {"nvmlDeviceGetCount_v2", "nvmlDeviceGetCount"}, end, AsInt);
+  n.devices = BuildGpus(n, devices, end);
   auto& c = q.cuda;
   c.driver_version = Fail(ErrorKind::kUnsupported, "libcuda does not report the driver version");
   c.nvml_version = Fail(ErrorKind::kUnsupported, "not an NVML value");

@@ -21,6 +21,62 @@ struct DriverCall {
   std::string message;      ///< nvmlErrorString / cuGetErrorString, dlerror(), or why none
 };
 
+/// nvmlComputeMode_t (nvml.h): who may create CUDA contexts on a GPU.
+enum class ComputeMode { kDefault = 0, kExclusiveThread = 1, kProhibited = 2, kExclusiveProcess = 3 };
+/// nvidia-smi's words: "Default", "Exclusive_Thread", "Prohibited", "Exclusive_Process".
+const char* ComputeModeName(ComputeMode mode);
+
+/// One GPU as NVML describes it (nvmlDeviceGetHandleByIndex order). Every value is a Result:
+/// a call the GPU does not support (NVML_ERROR_NOT_SUPPORTED) is kUnsupported, never 0.
+struct GpuFacts {
+  int index = 0;
+  /// nvmlDeviceGetHandleByIndex's code when it failed (15: GPU is lost); every value then
+  /// carries that error.
+  std::optional<int> handle_code;
+  Result<std::string> name = Fail(ErrorKind::kNotFound, "not asked");
+  Result<std::string> uuid = Fail(ErrorKind::kNotFound, "not asked");
+  Result<std::string> pci_bus_id = Fail(ErrorKind::kNotFound, "not asked");  ///< "00000000:01:00.0"
+  Result<std::string> compute_capability = Fail(ErrorKind::kNotFound, "not asked");  ///< "9.0"
+  Result<long long> memory_total_bytes = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> memory_used_bytes = Fail(ErrorKind::kNotFound, "not asked");
+  Result<bool> ecc_enabled = Fail(ErrorKind::kNotFound, "not asked");          ///< current
+  Result<bool> ecc_pending_enabled = Fail(ErrorKind::kNotFound, "not asked");  ///< after reboot
+  /// Uncorrected ECC errors since the driver loaded / over the GPU's life.
+  Result<long long> ecc_uncorrected_volatile = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> ecc_uncorrected_aggregate = Fail(ErrorKind::kNotFound, "not asked");
+  /// Pages retired for multiple single-bit / a double-bit error (pre-Ampere page retirement).
+  Result<long long> retired_pages_sbe = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> retired_pages_dbe = Fail(ErrorKind::kNotFound, "not asked");
+  Result<bool> retired_pages_pending = Fail(ErrorKind::kNotFound, "not asked");
+  /// Row remapping (Ampere+): rows remapped for correctable / uncorrectable errors, a remap
+  /// waiting for a GPU reset, a remap that ever failed.
+  Result<long long> remapped_rows_correctable = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> remapped_rows_uncorrectable = Fail(ErrorKind::kNotFound, "not asked");
+  Result<bool> remap_pending = Fail(ErrorKind::kNotFound, "not asked");
+  Result<bool> remap_failed = Fail(ErrorKind::kNotFound, "not asked");
+  Result<bool> mig_enabled = Fail(ErrorKind::kNotFound, "not asked");
+  Result<bool> mig_pending_enabled = Fail(ErrorKind::kNotFound, "not asked");
+  /// MIG devices that exist (handles found up to nvmlDeviceGetMaxMigDeviceCount); only asked
+  /// when MIG is enabled.
+  Result<long long> mig_devices = Fail(ErrorKind::kNotFound, "not asked");
+  Result<ComputeMode> compute_mode = Fail(ErrorKind::kNotFound, "not asked");
+  Result<bool> persistence_mode = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> pcie_gen_now = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> pcie_gen_max = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> pcie_width_now = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> pcie_width_max = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> temperature_c = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> power_mw = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> power_limit_mw = Fail(ErrorKind::kNotFound, "not asked");  ///< enforced
+  /// nvmlDeviceGetGpuFabricInfo (NVSwitch systems): NVML_GPU_FABRIC_STATE_* (0 not supported,
+  /// 1 not started, 2 in progress, 3 completed) and the registration's nvmlReturn_t.
+  Result<long long> fabric_state = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> fabric_status = Fail(ErrorKind::kNotFound, "not asked");
+};
+
+/// At most this many GPUs are asked about (NVML's index order); more are not described.
+inline constexpr int kMaxQueriedGpus = 64;
+
 /// What one library said. Values are unavailable with the failing call's code and text.
 struct LibraryAnswers {
   std::string requested;  ///< what was handed to dlopen ("libnvidia-ml.so.1" or a path)
@@ -32,6 +88,7 @@ struct LibraryAnswers {
   /// CUDA's integer encoding (13000 = 13.0): what the driver supports.
   Result<int> cuda_driver_version = Fail(ErrorKind::kNotFound, "not asked");
   Result<int> device_count = Fail(ErrorKind::kNotFound, "not asked");
+  std::vector<GpuFacts> devices;  ///< NVML only: one per GPU index below kMaxQueriedGpus
 };
 
 struct DriverQuery {
@@ -85,7 +142,8 @@ class PendingDriverQuery {
   std::chrono::steady_clock::time_point started_;
 };
 
-/// Parses the child's protocol (lines "<nvml|cuda> <key> <value>"). Pure: tests and fuzzer.
+/// Parses the child's protocol (lines "<nvml|cuda> <key> <value>"; per-GPU lines
+/// "nvml dev <index> <field> <status> <value or call and message>"). Pure: tests and fuzzer.
 DriverQuery ParseDriverQuery(std::string_view text, const DriverQueryOptions& options,
                              const ChildEnd& end);
 

@@ -225,23 +225,76 @@ Result<ElfInfo> ParseElf(const ElfSource& source) {
   return info;
 }
 
-Result<ElfInfo> ParseElfBytes(std::string_view bytes) {
+Result<ElfInfo> ParseElfBytes(std::string_view bytes) { return ParseElf(ElfBytesSource(bytes)); }
+
+ElfSource ElfBytesSource(std::string_view bytes) {
   ElfSource src;
   src.size_bytes = bytes.size();
   src.read = [bytes](uint64_t offset, void* out, size_t n) -> Result<void> {
+    if (offset > bytes.size() || n > bytes.size() - offset)
+      return Fail(ErrorKind::kMalformed, "read beyond the end of the image");
     std::memcpy(out, bytes.data() + offset, n);
     return {};
   };
-  return ParseElf(src);
+  return src;
+}
+
+ElfSource ElfFileSource(const File& file) {
+  ElfSource src;
+  src.size_bytes = file.size_bytes();
+  src.read = [&file](uint64_t offset, void* out, size_t n) { return file.ReadAt(offset, out, n); };
+  return src;
+}
+
+Result<std::vector<ElfSection>> ReadElfSections(const ElfSource& source) {
+  if (source.size_bytes < kEhdrBytes) return Fail(ErrorKind::kMalformed, "too short for ELF");
+  Reader r(source);
+  unsigned char eh[kEhdrBytes];
+  if (auto ok = r.Read(0, eh, sizeof eh); !ok) return tl::unexpected(ok.error());
+  if (auto ok = CheckIdent(eh, source.size_bytes); !ok) return tl::unexpected(ok.error());
+  uint64_t shoff = Le(eh + 40, 8), shentsize = Le(eh + 58, 2), shnum = Le(eh + 60, 2);
+  uint64_t shstrndx = Le(eh + 62, 2);
+  std::vector<ElfSection> sections;
+  if (shoff == 0 || shnum == 0) return sections;
+  if (shentsize < kShdrBytes) return Fail(ErrorKind::kMalformed, "bad e_shentsize");
+  if (shnum > kMaxHeaders) return Fail(ErrorKind::kTooLarge, "more than 4096 sections");
+  std::string table(shnum * shentsize, '\0');
+  if (auto ok = r.Read(shoff, table.data(), table.size()); !ok) return tl::unexpected(ok.error());
+  std::vector<uint32_t> name_at;
+  for (uint64_t i = 0; i < shnum; ++i) {
+    auto* sh = reinterpret_cast<const unsigned char*>(table.data()) + i * shentsize;
+    name_at.push_back(static_cast<uint32_t>(Le(sh, 4)));
+    sections.push_back({"", static_cast<uint32_t>(Le(sh + 4, 4)), Le(sh + 24, 8), Le(sh + 32, 8),
+                        static_cast<uint32_t>(Le(sh + 40, 4)),
+                        static_cast<uint32_t>(Le(sh + 44, 4))});
+  }
+  if (shstrndx >= sections.size()) return sections;
+  auto names = ReadElfSection(source, sections[shstrndx], 1u << 20);
+  if (!names) return sections;  // nameless sections are still usable by type
+  for (size_t i = 0; i < sections.size(); ++i)
+    if (name_at[i] < names->size())
+      sections[i].name.assign(names->c_str() + name_at[i],
+                              strnlen(names->data() + name_at[i], names->size() - name_at[i]));
+  return sections;
+}
+
+Result<std::string> ReadElfSection(const ElfSource& source, const ElfSection& section,
+                                   uint64_t max_bytes) {
+  constexpr uint32_t kShtNobits = 8;
+  if (section.type == kShtNobits) return std::string();
+  if (section.size_bytes > max_bytes)
+    return Fail(ErrorKind::kTooLarge, fmt::format("section {} is {} bytes (cap {})", section.name,
+                                                  section.size_bytes, max_bytes));
+  std::string out(section.size_bytes, '\0');
+  if (auto ok = Reader(source).Read(section.offset, out.data(), out.size()); !ok)
+    return tl::unexpected(ok.error());
+  return out;
 }
 
 Result<ElfInfo> ReadElf(const Root& root, std::string_view path) {
   auto file = root.OpenFile(path);
   if (!file) return tl::unexpected(file.error());
-  ElfSource src;
-  src.size_bytes = file->size_bytes();
-  src.read = [&file](uint64_t offset, void* out, size_t n) { return file->ReadAt(offset, out, n); };
-  auto info = ParseElf(src);
+  auto info = ParseElf(ElfFileSource(*file));
   if (!info) return Fail(info.error().kind, std::string(path) + ": " + info.error().message);
   return info;
 }

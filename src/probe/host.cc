@@ -1,6 +1,7 @@
 #include "probe/host.h"
 
 #include <sys/statvfs.h>
+#include <sys/utsname.h>
 
 #include <algorithm>
 #include <map>
@@ -205,9 +206,26 @@ std::optional<uint64_t> TmpfsSizeOption(std::string_view options) {
   return std::nullopt;
 }
 
+std::optional<std::string> MachineFromUname(std::string_view text) {
+  for (const std::string& word : Split(Trim(text), ' '))
+    for (const char* arch : {"x86_64", "aarch64", "ppc64le", "sbsa", "i686", "armv7l"})
+      if (word == arch) return word;
+  return std::nullopt;
+}
+
 HostFacts ProbeHost(const ProbeContext& ctx) {
   const Root& root = ctx.root;
   HostFacts facts;
+  if (root.IsHost()) {
+    struct utsname uts {};
+    facts.machine = ::uname(&uts) == 0 ? Result<std::string>(uts.machine)
+                                       : Fail(ErrorKind::kIo, "uname failed");
+  } else if (auto text = root.ReadFile("/uname.txt", 4096)) {
+    auto m = MachineFromUname(*text);
+    facts.machine = m ? Result<std::string>(*m) : Fail(ErrorKind::kMalformed, "uname.txt names no architecture");
+  } else {
+    facts.machine = tl::unexpected(text.error());
+  }
   auto os_text = root.ReadFile("/etc/os-release", 64 * 1024);
   if (!os_text && os_text.error().kind == ErrorKind::kNotFound)
     os_text = root.ReadFile("/usr/lib/os-release", 64 * 1024);

@@ -51,6 +51,8 @@ struct HostFacts {
   Result<OsRelease> os = Fail(ErrorKind::kNotFound, "not probed");
   Result<std::string> kernel = Fail(ErrorKind::kNotFound, "not probed");  ///< "6.8.0-45-generic"
   Result<std::string> kernel_cmdline = Fail(ErrorKind::kNotFound, "not probed");
+  /// "x86_64", "aarch64": uname on this machine, a capture's uname.txt otherwise.
+  Result<std::string> machine = Fail(ErrorKind::kNotFound, "not probed");
   Virtualization virt;
   Result<CpuInfo> cpu = Fail(ErrorKind::kNotFound, "not probed");
   Result<MemInfo> memory = Fail(ErrorKind::kNotFound, "not probed");
@@ -59,6 +61,8 @@ struct HostFacts {
 };
 
 HostFacts ProbeHost(const ProbeContext& ctx);
+/// The machine architecture named in `uname -a` output (or dlrig's uname.txt); nullopt if none.
+std::optional<std::string> MachineFromUname(std::string_view text);
 
 // Pure parsers, exposed for tests and fuzzers.
 OsRelease ParseOsRelease(std::string_view text);

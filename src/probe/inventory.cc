@@ -28,6 +28,7 @@ Inventory CollectInventory(const ProbeContext& ctx) {
   inv.host = Timed(inv, "host", [&] { return ProbeHost(ctx); });
   inv.pci = Timed(inv, "pci", [&] { return ProbePci(ctx); });
   inv.kernel_driver = Timed(inv, "kernel_driver", [&] { return ProbeKernelDriver(ctx); });
+  inv.kernel_log = Timed(inv, "kernel_log", [&] { return ProbeKernelLog(ctx); });
   inv.loader = Timed(inv, "loader", [&] { return ProbeLoaderConfig(ctx); });
   inv.dpkg = Timed(inv, "dpkg", [&] { return ProbeDpkg(ctx); });
   inv.toolkits = Timed(inv, "toolkits", [&] { return ProbeToolkits(ctx, inv.dpkg); });
@@ -36,6 +37,7 @@ Inventory CollectInventory(const ProbeContext& ctx) {
   inv.python = Timed(inv, "python", [&] { return ProbePython(ctx, inv.loader); });
   inv.containers = Timed(inv, "containers", [&] { return ProbeContainers(ctx); });
   inv.shell = Timed(inv, "shell", [&] { return ProbeShell(ctx); });
+  inv.logind = Timed(inv, "logind", [&] { return ProbeLogind(ctx); });
   // Last: it collects the driver query's answers (waiting for them if need be).
   inv.user_driver = Timed(inv, "user_driver", [&] {
     return ProbeUserDriver(ctx, inv.loader, query ? &*query : nullptr);

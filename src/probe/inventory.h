@@ -8,8 +8,10 @@
 #include "probe/dpkg.h"
 #include "probe/host.h"
 #include "probe/kernel_driver.h"
+#include "probe/kernel_log.h"
 #include "probe/ldconfig.h"
 #include "probe/libs.h"
+#include "probe/logind.h"
 #include "probe/pci.h"
 #include "probe/python.h"
 #include "probe/shell.h"
@@ -24,6 +26,7 @@ struct Inventory {
   // hardware
   HostFacts host;
   PciFacts pci;
+  KernelLogFacts kernel_log;  ///< Xid events of this boot
   // kernel driver
   KernelDriverFacts kernel_driver;
   // user-space driver
@@ -39,6 +42,7 @@ struct Inventory {
   ContainerFacts containers;
   // shell
   ShellFacts shell;
+  LogindFacts logind;
 };
 
 /// Runs every probe through `ctx`; never throws, every unreadable fact is an error value.

@@ -129,9 +129,11 @@ std::string ExpandDst(std::string_view entry, std::string_view origin_dir,
   return ReplaceToken(out, "PLATFORM", search.platform);
 }
 
-LoaderResolution ResolveNeeded(const Root& root, const LoaderSearch& search,
-                               std::string_view importer, const ElfInfo& importer_elf,
-                               std::string_view soname) {
+namespace {
+
+LoaderResolution ResolveFile(const Root& root, const LoaderSearch& search,
+                             std::string_view importer, const ElfInfo& importer_elf,
+                             std::string_view soname) {
   LoaderResolution out;
   Search s(root, importer_elf.machine, out);
   if (soname.find('/') != std::string_view::npos) {
@@ -150,6 +152,28 @@ LoaderResolution ResolveNeeded(const Root& root, const LoaderSearch& search,
                                    LoaderStep::kDefaultDirs));
   if (!found)
     out.path = Fail(ErrorKind::kNotFound, std::string(soname) + " is not in any searched place");
+  return out;
+}
+
+// Fills `out.symbols` from the file `out` resolved to.
+void CheckSymbols(const Root& root, const ElfSymbols& importer, std::string_view soname,
+                  LoaderResolution& out) {
+  if (!out.path || out.placeholder) return;
+  auto provider = ReadElfSymbols(root, *out.path);
+  if (!provider) {
+    out.symbols = tl::unexpected(provider.error());
+    return;
+  }
+  out.symbols = CheckSymbolNeeds(importer, soname, *provider);
+}
+
+}  // namespace
+
+LoaderResolution ResolveNeeded(const Root& root, const LoaderSearch& search,
+                               std::string_view importer, const ElfInfo& importer_elf,
+                               std::string_view soname, const ElfSymbols* importer_symbols) {
+  LoaderResolution out = ResolveFile(root, search, importer, importer_elf, soname);
+  if (importer_symbols != nullptr) CheckSymbols(root, *importer_symbols, soname, out);
   return out;
 }
 

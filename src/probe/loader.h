@@ -5,6 +5,7 @@
 // Out of scope: LD_PRELOAD, RPATHs inherited from the loading chain, hwcaps subdirectories.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "core/result.h"
 #include "core/root.h"
 #include "probe/elf.h"
+#include "probe/elf_symbols.h"
 #include "probe/ldconfig.h"
 
 namespace dlrig {
@@ -32,6 +34,10 @@ struct LoaderResolution {
   LoaderStep step = LoaderStep::kDefaultDirs;  ///< how `path` was found (valid when path is)
   bool placeholder = false;  ///< the found file is a 0-byte placeholder (captures)
   std::vector<LoaderCandidate> tried;
+  /// The importer's versioned needs that the loaded file does not meet. Set only when
+  /// ResolveNeeded was given the importer's symbols and found a real (not placeholder) file;
+  /// an error when that file's symbol tables could not be read.
+  std::optional<Result<SymbolCheck>> symbols;
 };
 
 /// What the search depends on besides the importer.
@@ -48,10 +54,13 @@ std::string ExpandDst(std::string_view entry, std::string_view origin_dir,
 
 /// Predicts what ld.so loads for `soname` needed by the ELF at `importer` (whose parsed
 /// headers are `importer_elf`). The RPATH/RUNPATH used are those of `importer_elf`, so a
-/// caller may pass an assumed layout for a placeholder importer.
+/// caller may pass an assumed layout for a placeholder importer. With `importer_symbols`
+/// (ReadElfSymbols of the importer, read once for all its dependencies) the found file's
+/// symbol versions are checked too (LoaderResolution::symbols).
 LoaderResolution ResolveNeeded(const Root& root, const LoaderSearch& search,
                                std::string_view importer, const ElfInfo& importer_elf,
-                               std::string_view soname);
+                               std::string_view soname,
+                               const ElfSymbols* importer_symbols = nullptr);
 
 /// $LIB for the inspected system: "lib64" on RHEL-like trees, Debian's multiarch dir otherwise.
 std::string DetectLibDst(const Root& root, uint16_t machine);

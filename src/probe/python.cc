@@ -15,6 +15,14 @@ const char* const kUsualBinDirs[] = {"/usr/local/bin", "/usr/bin", "/bin"};
 const char* const kFrameworkDists[] = {"torch", "tensorflow", "tensorflow-cpu", "tf-nightly",
                                        "jax",   "jaxlib",     "paddlepaddle",   "paddlepaddle-gpu"};
 
+// Dists whose Requires-Dist the rules judge: frameworks, and packages that pin a framework or
+// the nvidia-* wheels exactly. Read for these only: a METADATA is tens of kilobytes.
+const char* const kPinningDists[] = {
+    "torch",     "torchvision",       "torchaudio",        "jax",              "jaxlib",
+    "jax-cuda12-plugin", "jax-cuda13-plugin", "jax-cuda12-pjrt", "jax-cuda13-pjrt",
+    "tensorflow", "vllm",             "xformers",          "flash-attn"};
+constexpr size_t kMaxMetadataBytes = 4u << 20;
+
 bool IsInterpreterName(const std::string& name) {
   static const std::regex kName(R"(python3(\.[0-9]+)?)");
   return std::regex_match(name, kName);
@@ -193,10 +201,14 @@ Result<std::vector<PythonDist>> ListDists(const Root& root, const std::string& s
   if (!entries) return tl::unexpected(entries.error());
   std::vector<PythonDist> dists;
   for (const DirEntry& e : *entries) {
-    if (auto d = ParseDistInfoName(e.name)) {
-      d->site_dir = site_dir;
-      dists.push_back(std::move(*d));
-    }
+    auto d = ParseDistInfoName(e.name);
+    if (!d) continue;
+    d->site_dir = site_dir;
+    if (EndsWith(e.name, ".dist-info") &&
+        std::find(std::begin(kPinningDists), std::end(kPinningDists), d->name) != std::end(kPinningDists))
+      if (auto meta = root.ReadFile(JoinPath(JoinPath(site_dir, e.name), "METADATA"), kMaxMetadataBytes))
+        d->requirements = ParseRequiresDist(*meta);
+    dists.push_back(std::move(*d));
   }
   return dists;
 }

@@ -11,6 +11,7 @@
 #include "core/result.h"
 #include "probe/conda.h"
 #include "probe/context.h"
+#include "probe/fatbin.h"
 #include "probe/loader.h"
 
 namespace dlrig {
@@ -19,11 +20,21 @@ enum class PythonEnvKind { kSystem, kVenv, kConda };
 /// "system", "venv", "conda".
 const char* PythonEnvKindName(PythonEnvKind kind);
 
+/// One "Requires-Dist:" line of a dist's METADATA.
+struct DistRequirement {
+  std::string name;    ///< normalised: "nvidia-cudnn-cu12"
+  std::string exact;   ///< the version of a single "==X" clause ("9.1.0.70"), else ""
+  std::string marker;  ///< what follows ';' ("platform_system == \"Linux\" ..."), "" if none
+};
+
 /// One installed distribution, from its "<name>-<version>.dist-info" directory name.
 struct PythonDist {
   std::string name;      ///< normalised: "nvidia-cudnn-cu13"
   std::string version;   ///< "9.19.0.56"
   std::string site_dir;  ///< the site-packages directory that holds it
+  std::string dist_info;  ///< its directory name ("torch-2.5.1+cu124.dist-info")
+  /// Requires-Dist, read only for frameworks and the packages that pin them (kPinningDists).
+  std::vector<DistRequirement> requirements;
 };
 
 /// A library a framework would load, and why.
@@ -45,6 +56,10 @@ struct Framework {
   std::string evidence;                        ///< file the CUDA version came from
   std::vector<std::string> details;            ///< "jaxlib 0.11.2", "jax-cuda13-plugin 0.11.2"
   std::vector<LibraryLoad> loads;
+  /// The GPU code (SASS/PTX) in its main CUDA library's fatbin (torch: libtorch_cuda.so);
+  /// nullopt when not read (CPU builds, other frameworks).
+  std::optional<Result<FatbinScan>> kernels;
+  std::string kernels_file;
 };
 
 /// The user site-packages (~/.local/lib/pythonX.Y/site-packages) when it holds frameworks.
@@ -90,6 +105,12 @@ PythonFacts ProbePython(const ProbeContext& ctx, const LoaderConfig& loader);
 // Pieces, exposed for tests and fuzzers.
 /// "nvidia_cudnn_cu13-9.19.0.56.dist-info" → {"nvidia-cudnn-cu13", "9.19.0.56"}.
 std::optional<PythonDist> ParseDistInfoName(std::string_view dir_name);
+/// The Requires-Dist lines of a METADATA text (its headers: up to the first empty line).
+std::vector<DistRequirement> ParseRequiresDist(std::string_view metadata);
+/// Whether a PEP 508 marker holds on Linux for `machine` ("x86_64"): understands
+/// platform_system, sys_platform, platform_machine and extra (an extra never holds);
+/// anything else counts as holding.
+bool MarkerHoldsOnLinux(std::string_view marker, std::string_view machine);
 /// PEP 503 normalisation: lower case, runs of '-', '_', '.' become '-'.
 std::string NormalizeDistName(std::string_view name);
 /// The string assigned to `name` in Python source ("cuda: Optional[str] = '13.0'" → "13.0");

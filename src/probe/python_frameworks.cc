@@ -48,8 +48,18 @@ std::optional<Framework> Torch(const Root& root, const LibraryContext& lc, const
   else
     fw.built_for_cuda = text ? Fail(ErrorKind::kMalformed, version_py + ": no cuda = line")
                              : tl::unexpected(text.error());
-  if (fw.built_for_cuda && !fw.built_for_cuda->empty())
+  if (fw.built_for_cuda && !fw.built_for_cuda->empty()) {
     fw.loads = ResolveFrameworkLoads(root, lc, env, site, "torch", *fw.built_for_cuda);
+    // The kernels live in libtorch_cuda.so (torch 1.10-1.12 split it; _cu holds them).
+    for (const char* lib : {"torch/lib/libtorch_cuda.so", "torch/lib/libtorch_cuda_cu.so"}) {
+      std::string path = JoinPath(site, lib);
+      auto info = root.Stat(path);
+      if (!info) continue;
+      fw.kernels_file = path;
+      if (info->size_bytes > 0) fw.kernels = ReadFatbin(root, path);  // 0 bytes: a capture
+      break;
+    }
+  }
   return fw;
 }
 

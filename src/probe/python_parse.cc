@@ -73,7 +73,61 @@ std::optional<PythonDist> ParseDistInfoName(std::string_view dir_name) {
   std::string_view version = stem.substr(dash + 1);
   size_t py = version.find("-py");  // egg-info: name-1.0-py3.12
   if (py != std::string_view::npos) version = version.substr(0, py);
-  return PythonDist{NormalizeDistName(stem.substr(0, dash)), std::string(version), ""};
+  return PythonDist{NormalizeDistName(stem.substr(0, dash)), std::string(version), "",
+                    std::string(dir_name), {}};
+}
+
+std::vector<DistRequirement> ParseRequiresDist(std::string_view metadata) {
+  std::vector<DistRequirement> out;
+  for (const std::string& raw : SplitLines(metadata)) {
+    std::string_view line = raw;
+    if (Trim(line).empty()) break;  // end of the headers; the description follows
+    if (!StartsWith(line, "Requires-Dist:")) continue;
+    line = Trim(line.substr(14));
+    DistRequirement req;
+    if (size_t semi = line.find(';'); semi != std::string_view::npos) {
+      req.marker = std::string(Trim(line.substr(semi + 1)));
+      line = Trim(line.substr(0, semi));
+    }
+    size_t name_end = line.find_first_of(" ([<>=!~");
+    req.name = NormalizeDistName(line.substr(0, name_end));
+    if (req.name.empty()) continue;
+    std::string spec;  // "(==2.5.1)" (old style) or "==2.5.1"; extras "[x]" dropped
+    for (char c : line.substr(std::min(name_end, line.size())))
+      if (c != ' ' && c != '(' && c != ')') spec += c;
+    if (!spec.empty() && spec[0] == '[') spec = spec.substr(std::min(spec.find(']') + 1, spec.size()));
+    if (StartsWith(spec, "==") && spec.find(',') == std::string::npos && spec.find('*') == std::string::npos)
+      req.exact = spec.substr(2);
+    out.push_back(std::move(req));
+  }
+  return out;
+}
+
+bool MarkerHoldsOnLinux(std::string_view marker, std::string_view machine) {
+  // Clauses joined by "and" must all hold; an "or" anywhere: assume it holds (rare in pins).
+  if (marker.find(" or ") != std::string_view::npos) return true;
+  size_t at = 0;
+  while (at <= marker.size()) {
+    size_t next = marker.find(" and ", at);
+    std::string_view clause = Trim(marker.substr(at, next == std::string_view::npos ? std::string_view::npos : next - at));
+    while (!clause.empty() && clause.front() == '(') clause = Trim(clause.substr(1));
+    while (!clause.empty() && clause.back() == ')') clause = Trim(clause.substr(0, clause.size() - 1));
+    bool negated = clause.find("!=") != std::string_view::npos;
+    size_t op = clause.find(negated ? "!=" : "==");
+    if (op != std::string_view::npos) {
+      std::string_view key = Trim(clause.substr(0, op));
+      std::string value = Unquote(Trim(clause.substr(op + 2)));
+      std::optional<bool> equal;
+      if (key == "platform_system") equal = value == "Linux";
+      else if (key == "sys_platform") equal = value == "linux";
+      else if (key == "platform_machine") equal = value == machine;
+      else if (key == "extra") equal = false, negated = false;
+      if (equal && *equal == negated) return false;
+    }
+    if (next == std::string_view::npos) break;
+    at = next + 5;
+  }
+  return true;
 }
 
 std::optional<std::string> FindPythonAssignment(std::string_view text, std::string_view name) {

@@ -123,6 +123,19 @@ class Finder {
   std::vector<CudaToolkit> found_;
 };
 
+// The libcudart files under a CUDA_HOME that a build's -L$CUDA_HOME/lib64 -lcudart may want.
+std::vector<std::string> CudartFiles(const Root& root, const std::string& home) {
+  std::vector<std::string> found;
+  for (const char* dir : {"lib64", "lib", "targets/x86_64-linux/lib", "targets/sbsa-linux/lib"}) {
+    auto entries = root.ListDir(JoinPath(home, dir));
+    if (!entries) continue;
+    for (const DirEntry& e : *entries)
+      if (StartsWith(e.name, "libcudart.so")) found.push_back(std::string(dir) + "/" + e.name);
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
 // The nvcc a PATH entry really runs: links followed, and a wrapper script
 // (`exec /usr/local/cuda-13.0/bin/nvcc "$@"`) followed to the nvcc it names.
 std::optional<std::string> RealNvcc(const Root& root, const std::string& nvcc) {
@@ -151,6 +164,22 @@ std::optional<long long> HeaderDefine(std::string_view text, std::string_view na
       if (auto v = ParseInt(words[2])) return v;
   }
   return std::nullopt;
+}
+
+Result<int> ParseNewestGcc(std::string_view host_config) {
+  std::optional<int> guard;  // the last "#if __GNUC__ > N" seen
+  for (const std::string& raw : SplitLines(host_config)) {
+    std::string_view line = Trim(raw);
+    if (StartsWith(line, "#if __GNUC__ > ")) {
+      auto n = ParseInt(Trim(line.substr(15)));
+      guard = n ? std::optional<int>(static_cast<int>(*n)) : std::nullopt;
+    } else if (guard && Contains(line, "unsupported GNU version")) {
+      return *guard;
+    } else if (StartsWith(line, "#endif")) {
+      guard.reset();
+    }
+  }
+  return Fail(ErrorKind::kMalformed, "host_config.h has no \"unsupported GNU version\" guard");
 }
 
 Result<std::string> ParseToolkitVersionJson(std::string_view text) {
@@ -191,6 +220,7 @@ ToolkitFacts ProbeToolkits(const ProbeContext& ctx, const DpkgFacts& dpkg) {
     if (v.value && !v.value->empty() && (*v.value)[0] == '/') {
       v.exists = root.IsDir(*v.value);
       if (v.exists && root.Exists(JoinPath(*v.value, "bin/nvcc"))) finder.Add(*v.value);
+      if (v.exists) v.cudart_files = CudartFiles(root, *v.value);
     }
     facts.variables.push_back(std::move(v));
   }
@@ -207,7 +237,10 @@ ToolkitFacts ProbeToolkits(const ProbeContext& ctx, const DpkgFacts& dpkg) {
   for (auto& tk : facts.toolkits) {
     ReadVersion(root, dpkg, tk);
     std::string nvcc = JoinPath(tk.path, "bin/nvcc");
-    if (root.Exists(nvcc)) tk.nvcc = nvcc;
+    if (!root.Exists(nvcc)) continue;
+    tk.nvcc = nvcc;
+    auto header = root.ReadFile(JoinPath(tk.path, "include/crt/host_config.h"), 1u << 20);
+    tk.newest_gcc = header ? ParseNewestGcc(*header) : tl::unexpected(header.error());
   }
   return facts;
 }

@@ -22,6 +22,9 @@ struct CudaToolkit {
   std::string version_source;
   std::optional<std::string> nvcc;  ///< path of bin/nvcc when present
   std::string dpkg_package;         ///< "cuda-cudart-13-0 13.0.96-1" when one matches
+  /// The newest GCC major nvcc accepts, from include/crt/host_config.h's
+  /// "#if __GNUC__ > N ... unsupported GNU version" (toolkits with nvcc only).
+  Result<int> newest_gcc = Fail(ErrorKind::kNotFound, "not probed");
 };
 
 /// An environment variable naming a toolkit.
@@ -29,6 +32,9 @@ struct ToolkitVariable {
   std::string name;                  ///< "CUDA_HOME"
   std::optional<std::string> value;  ///< nullopt: unset
   bool exists = false;               ///< the directory exists in the inspected tree
+  /// Which runtime-library files exist under it, relative ("lib64/libcudart.so",
+  /// "lib/libcudart.so.12"): extension builds link with -L$CUDA_HOME/lib64 -lcudart.
+  std::vector<std::string> cudart_files;
 };
 
 struct ToolkitFacts {
@@ -45,6 +51,8 @@ Result<std::string> ParseToolkitVersionJson(std::string_view text);
 Result<std::string> ParseToolkitVersionTxt(std::string_view text);
 /// `#define CUDA_VERSION 13000` → "13.0".
 Result<std::string> ParseCudaHeaderVersion(std::string_view text);
+/// N of the "#if __GNUC__ > N" that guards nvcc's "unsupported GNU version!" error.
+Result<int> ParseNewestGcc(std::string_view host_config);
 /// Integer value of `#define NAME value` in C header text.
 std::optional<long long> HeaderDefine(std::string_view text, std::string_view name);
 

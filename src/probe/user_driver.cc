@@ -151,6 +151,10 @@ UserDriverFacts ProbeUserDriver(const ProbeContext& ctx, const LoaderConfig& loa
   facts.files = c.Take();
   for (const char* soname : kSonames)
     facts.picks.push_back({soname, ResolveNeeded(root, search, "/", ElfInfo{}, soname)});
+  // WSL ships libcuda.so as a plain file that ldconfig skips; cuDNN 8, Triton and
+  // bitsandbytes dlopen that unversioned name.
+  if (root.Exists(std::string(kWslDir) + "/libcuda.so.1"))
+    facts.picks.push_back({"libcuda.so", ResolveNeeded(root, search, "/", ElfInfo{}, "libcuda.so")});
   if (!root.IsHost())
     facts.query = Fail(ErrorKind::kUnsupported, "not loaded: inspecting a foreign root");
   else if (!ctx.load_libraries)

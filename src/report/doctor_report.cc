@@ -17,6 +17,7 @@ std::string DoctorText(const Inventory& inv, const Findings& findings, bool colo
   RenderFindings(out, findings);
   RenderHardware(out, inv.host, inv.pci);
   RenderKernelDriver(out, inv.kernel_driver);
+  RenderKernelLog(out, inv.kernel_log);
   RenderUserDriver(out, inv.user_driver);
   RenderToolkits(out, inv.toolkits);
   RenderLibraries(out, inv.libraries, inv.dpkg);
@@ -33,7 +34,8 @@ json DoctorJson(const Inventory& inv, const Findings& findings) {
   j["root"] = inv.root;
   j["summary"] = SummaryJson(inv);
   j["findings"] = FindingsJson(findings);
-  j["hardware"] = {{"host", HostJson(inv.host)}, {"pci", PciJson(inv.pci)}};
+  j["hardware"] = {{"host", HostJson(inv.host)}, {"pci", PciJson(inv.pci)},
+                   {"kernel_log", KernelLogJson(inv.kernel_log)}};
   j["kernel_driver"] = KernelDriverJson(inv.kernel_driver);
   j["user_driver"] = UserDriverJson(inv.user_driver);
   j["toolkits"] = ToolkitsJson(inv.toolkits);

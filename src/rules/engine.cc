@@ -6,8 +6,10 @@ namespace dlrig {
 namespace {
 
 using RuleSet = void (*)(const Inventory&, Findings&);
-constexpr RuleSet kRuleSets[] = {HardwareRules, KernelDriverRules, UserDriverRules, ToolkitRules,
-                                 PythonRules,   ContainerRules,    ShellRules};
+// GpuHealthRules after UserDriverRules: it merges into the bus-loss finding NVML's answer made.
+constexpr RuleSet kRuleSets[] = {HardwareRules, KernelDriverRules, UserDriverRules, ToolkitRules, GpuCompatRules,
+                                 PythonRules,   PythonPackageRules, ContainerRules,    ShellRules,
+                                 GpuHealthRules};
 
 // The first finding present that `entry` follows from, or "".
 std::string RootOf(const CatalogEntry& entry, const Findings& all) {

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/strings.h"
+#include "core/version.h"
 #include "rules/facts.h"
 #include "rules/rules.h"
 
@@ -26,9 +27,62 @@ bool HasNvidiaRuntime(const ContainerFacts& c) {
   return (c.daemon && has(c.daemon->runtimes)) || (c.daemon_json && has(c.daemon_json->runtimes));
 }
 
+bool HasDevice(const Inventory& inv, const std::string& path) {
+  const auto& devices = inv.kernel_driver.devices;
+  if (!devices) return false;
+  for (const auto& d : *devices)
+    if (d.path == path) return true;
+  return false;
+}
+
+// Inside a container: was it started with GPUs, with the compute capability, and does the
+// image's CUDA requirement hold on the host driver?
+void InsideContainer(const Inventory& inv, Findings& out) {
+  if (!inv.host.virt.container) return;
+  std::string kind = inv.host.virt.container_kind.empty() ? "container" : inv.host.virt.container_kind;
+  auto visible = Variable(inv.shell, "NVIDIA_VISIBLE_DEVICES");
+  bool asked = (visible && *visible != "void" && *visible != "none" && !visible->empty()) ||
+               !NvidiaGpus(inv).empty();
+  if (!asked || !inv.kernel_driver.devices) return;
+  if (!HasDevice(inv, "/dev/nvidiactl")) {
+    std::vector<std::string> evidence = {"inside a " + kind + " (" +
+                                             fmt::format("{}", fmt::join(inv.host.virt.evidence, "; ")) + ")",
+                                         "/dev/nvidiactl: absent (" + inv.kernel_driver.devices_source + ")"};
+    if (visible) evidence.push_back("NVIDIA_VISIBLE_DEVICES=" + *visible);
+    out.push_back({.id = "container-started-without-gpus", .subject = kind, .evidence = evidence,
+                   .vars = {{"kind", kind}}});
+    return;
+  }
+  auto caps = Variable(inv.shell, "NVIDIA_DRIVER_CAPABILITIES");
+  const LoaderPick* libcuda = nullptr;
+  for (const auto& pick : inv.user_driver.picks)
+    if (pick.soname == "libcuda.so.1") libcuda = &pick;
+  if (caps && !Contains(*caps, "compute") && !Contains(*caps, "all") && libcuda &&
+      !libcuda->resolution.path)
+    out.push_back({.id = "container-capabilities-missing-compute", .subject = kind,
+                   .evidence = {"NVIDIA_DRIVER_CAPABILITIES=" + *caps,
+                                "libcuda.so.1: " + libcuda->resolution.path.error().message},
+                   .vars = {{"caps", *caps}}});
+  auto require = Variable(inv.shell, "NVIDIA_REQUIRE_CUDA");
+  auto driver = DriverCudaVersion(inv);
+  if (!require || !driver || Variable(inv.shell, "NVIDIA_DISABLE_REQUIRE")) return;
+  // "cuda>=12.8 brand=tesla,driver>=470,driver<471 ...": the cuda clause is what fails.
+  for (const auto& clause : Split(*require, ' ')) {
+    if (!StartsWith(clause, "cuda>=")) continue;
+    auto need = Version::Parse(clause.substr(6));
+    auto have = Version::Parse(CudaVersionFromInt(*driver));
+    if (!need || !have || *have >= *need) continue;
+    out.push_back({.id = "container-require-cuda-unsatisfied", .subject = kind,
+                   .evidence = {"NVIDIA_REQUIRE_CUDA=" + *require,
+                                "driver supports CUDA " + have->MajorMinor()},
+                   .vars = {{"need", need->MajorMinor()}, {"have", have->MajorMinor()}}});
+  }
+}
+
 }  // namespace
 
 void ContainerRules(const Inventory& inv, Findings& out) {
+  InsideContainer(inv, out);
   const ContainerFacts& c = inv.containers;
   if (NvidiaGpus(inv).empty() || !c.docker_client || !c.daemon) return;
   bool cdi = false;
@@ -39,7 +93,22 @@ void ContainerRules(const Inventory& inv, Findings& out) {
                               "no CDI spec for nvidia.com/gpu in /etc/cdi or /var/run/cdi"}});
 }
 
+// RemoveIPC=yes deletes a regular user's shared memory at their last logout: NCCL jobs left
+// running from an SSH session lose /dev/shm/nccl-*. Advice, not an error: nothing is broken yet.
+void RemoveIpc(const Inventory& inv, Findings& out) {
+  const LogindFacts& l = inv.logind;
+  if (!l.present || !l.remove_ipc || !*l.remove_ipc || !l.uid || *l.uid <= l.sys_uid_max ||
+      l.lingering || inv.host.virt.container || NvidiaGpus(inv).empty())
+    return;
+  out.push_back({.id = "logind-removeipc-deletes-shm", .subject = l.user,
+                 .evidence = {"RemoveIPC=yes: " + l.remove_ipc_source,
+                              fmt::format("user {} has uid {} (> SYS_UID_MAX {}) and does not linger",
+                                          l.user, *l.uid, l.sys_uid_max)},
+                 .vars = {{"user", l.user}}});
+}
+
 void ShellRules(const Inventory& inv, Findings& out) {
+  RemoveIpc(inv, out);
   for (const auto& line : inv.shell.startup_lines) {
     if (line.kind != "conda-init" || !Contains(line.text, ">>> conda initialize")) continue;
     out.push_back({.id = "conda-init-in-shell-startup", .subject = line.file,

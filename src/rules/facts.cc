@@ -1,5 +1,10 @@
 #include "rules/facts.h"
 
+#include <algorithm>
+
+#include "core/strings.h"
+#include "core/version.h"
+
 namespace dlrig {
 
 std::vector<const PciDevice*> NvidiaGpus(const Inventory& inv) {
@@ -36,6 +41,61 @@ const DriverLibraryFile* LoaderPickFile(const Inventory& inv, const std::string&
       if (f.path == *pick.resolution.path) return &f;
   }
   return nullptr;
+}
+
+// The toolkit the first nvcc on PATH belongs to.
+const CudaToolkit* NvccToolkit(const ToolkitFacts& t) {
+  if (t.nvcc_on_path.empty()) return nullptr;
+  for (const auto& tk : t.toolkits) {
+    if (tk.nvcc && *tk.nvcc == t.nvcc_on_path.front()) return &tk;
+    for (const auto& alias : tk.aliases)
+      if (JoinPath(alias, "bin/nvcc") == t.nvcc_on_path.front()) return &tk;
+  }
+  return nullptr;
+}
+
+// The toolkit extension builds would use: the first nvcc on PATH, else CUDA_HOME's.
+const CudaToolkit* BuildToolkit(const ToolkitFacts& t) {
+  if (const CudaToolkit* tk = NvccToolkit(t)) return tk;
+  for (const auto& v : t.variables)
+    for (const auto& tk : t.toolkits)
+      if (v.value && (tk.path == *v.value ||
+                      std::find(tk.aliases.begin(), tk.aliases.end(), *v.value) != tk.aliases.end()))
+        return &tk;
+  return nullptr;
+}
+
+const PythonDist* FindDist(const PythonEnv& env, std::string_view name) {
+  if (!env.dists) return nullptr;
+  for (const PythonDist& d : *env.dists)
+    if (d.name == name) return &d;
+  return nullptr;
+}
+
+std::string PinnedVersion(const PythonDist& dist, std::string_view prefix, std::string_view machine) {
+  for (const DistRequirement& r : dist.requirements)
+    if (StartsWith(r.name, prefix) && !r.exact.empty() && MarkerHoldsOnLinux(r.marker, machine))
+      return r.exact;
+  return "";
+}
+
+std::string NeededVersion(const Inventory& inv, const PythonEnv& env, const Framework& fw,
+                          const LibraryLoad& load) {
+  if (StartsWith(load.soname, "libcudart.so"))
+    return fw.built_for_cuda ? *fw.built_for_cuda : "";
+  const PythonDist* dist = FindDist(env, fw.name);
+  if (dist == nullptr) return "";
+  std::string machine = inv.host.machine.value_or("");
+  if (StartsWith(load.soname, "libcudnn.so")) return PinnedVersion(*dist, "nvidia-cudnn-cu", machine);
+  if (StartsWith(load.soname, "libnccl.so")) return PinnedVersion(*dist, "nvidia-nccl-cu", machine);
+  return "";
+}
+
+bool OlderThan(const Result<std::string>& found, const std::string& needed) {
+  if (!found || needed.empty()) return false;
+  auto f = Version::Parse(*found);
+  auto n = Version::Parse(needed);
+  return f && n && *f < *n;
 }
 
 }  // namespace dlrig

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "probe/inventory.h"
@@ -19,5 +20,21 @@ std::optional<int> QueryCode(const LibraryAnswers& answers, const std::string& f
 std::optional<int> DriverCudaVersion(const Inventory& inv);
 /// The driver library file the loader would open for `soname`, when known.
 const DriverLibraryFile* LoaderPickFile(const Inventory& inv, const std::string& soname);
+
+/// The toolkit the first nvcc on PATH belongs to, or null.
+const CudaToolkit* NvccToolkit(const ToolkitFacts& t);
+/// The toolkit extension builds would use: the first nvcc on PATH, else CUDA_HOME's.
+const CudaToolkit* BuildToolkit(const ToolkitFacts& t);
+/// The dist `name` (normalised) installed in `env`, or null.
+const PythonDist* FindDist(const PythonEnv& env, std::string_view name);
+/// The exact version `dist` pins for a requirement whose name starts with `prefix`
+/// ("nvidia-cudnn-cu" → "9.1.0.70"), when its marker holds on `machine`; "" if none.
+std::string PinnedVersion(const PythonDist& dist, std::string_view prefix, std::string_view machine);
+/// The version of the library `load` a framework needs at least: its CUDA build for libcudart,
+/// its METADATA pin for libcudnn and libnccl; "" when unknown.
+std::string NeededVersion(const Inventory& inv, const PythonEnv& env, const Framework& fw,
+                          const LibraryLoad& load);
+/// True when `found` is a known version older than a known `needed` ("11.3.58" < "11.8").
+bool OlderThan(const Result<std::string>& found, const std::string& needed);
 
 }  // namespace dlrig

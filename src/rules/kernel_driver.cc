@@ -34,6 +34,8 @@ void ModuleNotLoaded(const Inventory& inv, Findings& out) {
   const auto& k = inv.kernel_driver;
   if (NvidiaGpus(inv).empty() || k.proc_version || k.proc_version.error().kind != ErrorKind::kNotFound)
     return;
+  // Inside a container the host's module is out of sight: the container rules judge it.
+  if (inv.host.virt.container) return;
   std::string kernel = k.running_kernel.value_or("?");
   // Only a readable /lib/modules/<running kernel> without nvidia.ko proves the module is absent
   // (a container or a capture may simply not carry that directory).

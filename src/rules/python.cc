@@ -13,6 +13,9 @@ namespace {
 void CpuOnlyTorch(const Inventory& inv, const PythonEnv& env, const Framework& fw, Findings& out) {
   if (fw.name != "torch" || !fw.built_for_cuda || !fw.built_for_cuda->empty()) return;
   if (NvidiaGpus(inv).empty()) return;
+  if (env.conda_packages)  // a conda build: conda-cpu-variant-resolved judges it
+    for (const CondaPackage& p : *env.conda_packages)
+      if (p.name == "pytorch") return;
   out.push_back({.id = "torch-cpu-only-wheel", .subject = env.prefix,
                  .evidence = {fw.evidence + ": cuda = None", "torch " + fw.version.value_or("?")},
                  .vars = {{"env", env.prefix}, {"version", fw.version.value_or("?")}}});
@@ -29,16 +32,48 @@ void MissingLibraries(const PythonEnv& env, const Framework& fw, Findings& out) 
   }
 }
 
-// LD_LIBRARY_PATH put another copy in front of the env's own wheel library.
-void LdLibraryPathShadows(const PythonEnv& env, const Framework& fw, Findings& out) {
+// LD_LIBRARY_PATH put another copy in front of the env's own wheel library. An error when
+// that copy is older than the framework needs (then the version rules below are its effects).
+void LdLibraryPathShadows(const Inventory& inv, const PythonEnv& env, const Framework& fw,
+                          Findings& out) {
   for (const auto& load : fw.loads) {
     if (!load.resolution.path || load.resolution.step != LoaderStep::kLdLibraryPath) continue;
     if (StartsWith(*load.resolution.path, env.prefix + "/")) continue;
-    out.push_back({.id = "ld-library-path-overrides-wheel-libs", .subject = env.prefix,
-                   .evidence = {fmt::format("{} -> {} (via LD_LIBRARY_PATH)", load.soname,
-                                            *load.resolution.path)},
+    Finding f{.id = "ld-library-path-overrides-wheel-libs", .subject = env.prefix,
+              .evidence = {fmt::format("{} -> {} (via LD_LIBRARY_PATH)", load.soname,
+                                       *load.resolution.path)},
+              .vars = {{"env", env.prefix}, {"framework", fw.name}, {"soname", load.soname},
+                       {"path", *load.resolution.path}}};
+    std::string needed = NeededVersion(inv, env, fw, load);
+    if (OlderThan(load.version, needed)) {
+      f.severity = Severity::kError;
+      f.evidence.push_back(fmt::format("that copy is {}, older than the {} {} needs", *load.version,
+                                       needed, fw.name));
+    }
+    out.push_back(std::move(f));
+  }
+}
+
+// The library a framework would load is older than the one it was built with or pins: the
+// import fails with "undefined symbol" (cudart, NCCL) or a version check (cuDNN).
+void LoadedLibraryTooOld(const Inventory& inv, const PythonEnv& env, const Framework& fw,
+                         Findings& out) {
+  for (const auto& load : fw.loads) {
+    if (!load.resolution.path) continue;
+    std::string needed = NeededVersion(inv, env, fw, load);
+    if (!OlderThan(load.version, needed)) continue;
+    const char* id = StartsWith(load.soname, "libcudart.so") ? "cudart-wrong-version-conda-symlink"
+                     : StartsWith(load.soname, "libcudnn.so") ? "cudnn-version-mismatch"
+                                                               : "nccl-library-mismatch";
+    out.push_back({.id = id, .subject = env.prefix,
+                   .evidence = {fmt::format("{} -> {} ({} from {})", load.soname,
+                                            *load.resolution.path, *load.version,
+                                            load.version_source),
+                                fmt::format("{} {} needs {} or newer", fw.name,
+                                            fw.version.value_or("?"), needed)},
                    .vars = {{"env", env.prefix}, {"framework", fw.name}, {"soname", load.soname},
-                            {"path", *load.resolution.path}}});
+                            {"path", *load.resolution.path}, {"found", *load.version},
+                            {"needed", needed}}});
   }
 }
 
@@ -90,7 +125,8 @@ void PythonRules(const Inventory& inv, Findings& out) {
     for (const auto& fw : env.frameworks) {
       CpuOnlyTorch(inv, env, fw, out);
       MissingLibraries(env, fw, out);
-      LdLibraryPathShadows(env, fw, out);
+      LdLibraryPathShadows(inv, env, fw, out);
+      LoadedLibraryTooOld(inv, env, fw, out);
       DriverTooOld(inv, env, fw, out);
     }
   }

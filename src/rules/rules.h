@@ -17,9 +17,13 @@ void HardwareRules(const Inventory& inv, Findings& out);
 void KernelDriverRules(const Inventory& inv, Findings& out);
 void UserDriverRules(const Inventory& inv, Findings& out);
 void ToolkitRules(const Inventory& inv, Findings& out);
+void GpuCompatRules(const Inventory& inv, Findings& out);
 void PythonRules(const Inventory& inv, Findings& out);
+void PythonPackageRules(const Inventory& inv, Findings& out);
 void ContainerRules(const Inventory& inv, Findings& out);
 void ShellRules(const Inventory& inv, Findings& out);
+/// Xids in the kernel log and NVML's per-GPU health (ECC, row remapping, MIG, compute mode).
+void GpuHealthRules(const Inventory& inv, Findings& out);
 
 /// Runs every rule, fills each finding's words from `catalog`, and marks findings that a
 /// lower one explains (the catalogue's follows_from) as its consequences. Root causes first,

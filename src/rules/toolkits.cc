@@ -2,6 +2,8 @@
 // and whether the driver packages are pinned.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/strings.h"
 #include "core/version.h"
 #include "rules/facts.h"
@@ -9,17 +11,6 @@
 
 namespace dlrig {
 namespace {
-
-// The toolkit the first nvcc on PATH belongs to.
-const CudaToolkit* NvccToolkit(const ToolkitFacts& t) {
-  if (t.nvcc_on_path.empty()) return nullptr;
-  for (const auto& tk : t.toolkits) {
-    if (tk.nvcc && *tk.nvcc == t.nvcc_on_path.front()) return &tk;
-    for (const auto& alias : tk.aliases)
-      if (JoinPath(alias, "bin/nvcc") == t.nvcc_on_path.front()) return &tk;
-  }
-  return nullptr;
-}
 
 const Framework* CudaTorch(const Inventory& inv, const PythonEnv** env_out) {
   for (const auto& env : inv.python.envs)
@@ -57,6 +48,42 @@ void NvccVersusTorch(const Inventory& inv, Findings& out) {
                           {"env", env->prefix}}});
 }
 
+// nvcc refuses a host compiler newer than its crt/host_config.h allows.
+void GccTooNew(const Inventory& inv, Findings& out) {
+  const CudaToolkit* tk = BuildToolkit(inv.toolkits);
+  if (tk == nullptr || !tk->newest_gcc || !inv.shell.gcc || !inv.shell.gcc->version) return;
+  auto gcc = Version::Parse(*inv.shell.gcc->version);
+  if (!gcc || gcc->major() <= *tk->newest_gcc) return;
+  out.push_back({.id = "gcc-too-new-for-nvcc", .subject = tk->path,
+                 .evidence = {fmt::format("{}: gcc {}", inv.shell.gcc->path, *inv.shell.gcc->version),
+                              fmt::format("{}/include/crt/host_config.h: #if __GNUC__ > {} -> "
+                                          "\"unsupported GNU version\"", tk->path, *tk->newest_gcc)},
+                 .vars = {{"gcc", *inv.shell.gcc->version}, {"newest", std::to_string(*tk->newest_gcc)},
+                          {"toolkit", tk->path}, {"cuda", tk->version.value_or("?")}}});
+}
+
+// CUDA_HOME points at a tree (a conda env, a pip toolkit) without lib64/libcudart.so: builds
+// that link with -L$CUDA_HOME/lib64 -lcudart fail with "cannot find -lcudart".
+void LibVersusLib64(const Inventory& inv, Findings& out) {
+  for (const auto& v : inv.toolkits.variables) {
+    if (!v.value || !v.exists || v.cudart_files.empty()) continue;
+    auto has = [&](const std::string& f) {
+      return std::find(v.cudart_files.begin(), v.cudart_files.end(), f) != v.cudart_files.end();
+    };
+    if (has("lib64/libcudart.so")) continue;
+    std::string dev;  // the unversioned link that does exist elsewhere
+    for (const auto& f : v.cudart_files)
+      if (EndsWith(f, "/libcudart.so")) dev = f;
+    std::string why = dev.empty() ? "only versioned runtimes (" + v.cudart_files.front() +
+                                        "): the development link libcudart.so is missing"
+                                  : dev + " exists, but not lib64/libcudart.so";
+    out.push_back({.id = "cuda-lib-vs-lib64", .subject = v.name,
+                   .evidence = {v.name + "=" + *v.value, why},
+                   .vars = {{"var", v.name}, {"home", *v.value}, {"why", why},
+                            {"libdir", dev.empty() ? "lib" : DirName(dev)}}});
+  }
+}
+
 // An installed driver that apt may upgrade behind the running kernel module's back.
 void DriverNotHeld(const Inventory& inv, Findings& out) {
   if (!inv.dpkg.packages) return;
@@ -75,6 +102,8 @@ void DriverNotHeld(const Inventory& inv, Findings& out) {
 
 void ToolkitRules(const Inventory& inv, Findings& out) {
   NvccVersusTorch(inv, out);
+  GccTooNew(inv, out);
+  LibVersusLib64(inv, out);
   DriverNotHeld(inv, out);
 }
 

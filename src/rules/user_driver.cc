@@ -1,6 +1,7 @@
 // user-space driver layer rules: which libcuda the loader picks and what the driver answered.
 #include <fmt/format.h>
 
+#include "core/strings.h"
 #include "rules/facts.h"
 #include "rules/rules.h"
 
@@ -58,7 +59,32 @@ void DriverAnswers(const Inventory& inv, Findings& out) {
 
 }  // namespace
 
+// WSL: the driver comes from Windows, mounted at /usr/lib/wsl/lib.
+void Wsl(const Inventory& inv, Findings& out) {
+  if (!inv.host.virt.wsl) return;
+  for (const auto& pick : inv.user_driver.picks) {
+    if (pick.soname == "libcuda.so" && !pick.resolution.path)
+      out.push_back({.id = "wsl-libcuda-not-found-or-not-symlink", .subject = "libcuda.so",
+                     .evidence = {"/usr/lib/wsl/lib/libcuda.so.1 exists",
+                                  "libcuda.so: " + pick.resolution.path.error().message}});
+    if (pick.soname != "libcuda.so.1" || !pick.resolution.path ||
+        StartsWith(*pick.resolution.path, "/usr/lib/wsl/"))
+      continue;
+    const DriverLibraryFile* f = LoaderPickFile(inv, "libcuda.so.1");
+    if (f == nullptr || f->kind != DriverFileKind::kDriver) continue;  // stubs: their own rule
+    std::vector<std::string> evidence = {"libcuda.so.1 -> " + f->real_path.value_or(f->path)};
+    if (inv.dpkg.packages)
+      for (const auto& p : *inv.dpkg.packages)
+        if (p.installed && (StartsWith(p.name, "nvidia-driver-") ||
+                            StartsWith(p.name, "libnvidia-compute-") || StartsWith(p.name, "cuda-drivers")))
+          evidence.push_back("dpkg: " + p.name + " " + p.version);
+    out.push_back({.id = "wsl-linux-driver-installed-inside-wsl", .subject = "libcuda.so.1",
+                   .evidence = evidence, .vars = {{"path", f->path}}});
+  }
+}
+
 void UserDriverRules(const Inventory& inv, Findings& out) {
+  Wsl(inv, out);
   WrongLibcuda(inv, out);
   LibcudaNotFound(inv, out);
   DriverAnswers(inv, out);

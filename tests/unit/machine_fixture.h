@@ -71,6 +71,7 @@ class Machine {
   void Write(const std::string& rel, const std::string& text) { t_.Write(rel, text); }
   void Link(const std::string& target, const std::string& rel) { t_.Link(target, rel); }
   void Mkdir(const std::string& rel) { t_.Mkdir(rel); }
+  void Remove(const std::string& rel) { std::filesystem::remove_all(t_.dir() / rel); }
 
   std::vector<std::string> Ids() {
     t_.Write("environ.txt", env_);

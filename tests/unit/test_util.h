@@ -40,6 +40,7 @@ class TempTree {
   void Link(const std::string& target, const std::string& rel) const {
     auto path = dir_ / rel;
     std::filesystem::create_directories(path.parent_path());
+    std::filesystem::remove(path);  // re-pointing a link
     std::filesystem::create_symlink(target, path);
   }
   void Mkdir(const std::string& rel) const { std::filesystem::create_directories(dir_ / rel); }
