@@ -38,6 +38,8 @@ struct GpuFacts {
   Result<std::string> pci_bus_id = Fail(ErrorKind::kNotFound, "not asked");  ///< "00000000:01:00.0"
   Result<std::string> compute_capability = Fail(ErrorKind::kNotFound, "not asked");  ///< "9.0"
   Result<long long> memory_total_bytes = Fail(ErrorKind::kNotFound, "not asked");
+  /// Allocated memory as nvidia-smi shows it (nvmlMemory_v2_t); reserved + allocated on a
+  /// driver without nvmlDeviceGetMemoryInfo_v2.
   Result<long long> memory_used_bytes = Fail(ErrorKind::kNotFound, "not asked");
   Result<bool> ecc_enabled = Fail(ErrorKind::kNotFound, "not asked");          ///< current
   Result<bool> ecc_pending_enabled = Fail(ErrorKind::kNotFound, "not asked");  ///< after reboot

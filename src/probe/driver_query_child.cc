@@ -42,10 +42,16 @@ struct NvmlPciInfo {  // nvmlPciInfo_t
   char bus_id[32];  // NVML_DEVICE_PCI_BUS_ID_BUFFER_SIZE
 };
 static_assert(sizeof(NvmlPciInfo) == 68, "nvmlPciInfo_t");
-struct NvmlMemory {  // nvmlMemory_t (the v1 struct of nvmlDeviceGetMemoryInfo)
+struct NvmlMemory {  // nvmlMemory_t (nvmlDeviceGetMemoryInfo): used = reserved + allocated
   unsigned long long total, free, used;
 };
 static_assert(sizeof(NvmlMemory) == 24, "nvmlMemory_t");
+struct NvmlMemoryV2 {  // nvmlMemory_v2_t: used = allocated only, as nvidia-smi shows it
+  unsigned version;
+  unsigned long long total, reserved, free, used;
+};
+static_assert(sizeof(NvmlMemoryV2) == 40, "nvmlMemory_v2_t");
+constexpr unsigned kNvmlMemoryV2Version = sizeof(NvmlMemoryV2) | (2u << 24);  // nvmlMemory_v2
 struct NvmlGpuFabricInfo {  // nvmlGpuFabricInfo_t (the unversioned struct)
   unsigned char cluster_uuid[16];  // NVML_GPU_FABRIC_UUID_LEN
   NvmlReturn status;
@@ -75,6 +81,7 @@ using CuErrorTextFn = CuResult (*)(CuResult, const char**);
   X(nvml_uuid, "nvmlDeviceGetUUID")                                                \
   X(nvml_pci, "nvmlDeviceGetPciInfo_v3", "nvmlDeviceGetPciInfo_v2")                \
   X(nvml_cc, "nvmlDeviceGetCudaComputeCapability")                                 \
+  X(nvml_memory_v2, "nvmlDeviceGetMemoryInfo_v2")                                  \
   X(nvml_memory, "nvmlDeviceGetMemoryInfo")                                        \
   X(nvml_ecc_mode, "nvmlDeviceGetEccMode")                                         \
   X(nvml_ecc_total, "nvmlDeviceGetTotalEccErrors")                                 \
@@ -229,7 +236,8 @@ class DeviceAsker {
 struct DeviceSymbols {
 #define DLRIG_DEVICE_MEMBER(member) Symbol member;
   DLRIG_DEVICE_MEMBER(handle) DLRIG_DEVICE_MEMBER(name) DLRIG_DEVICE_MEMBER(uuid)
-  DLRIG_DEVICE_MEMBER(pci) DLRIG_DEVICE_MEMBER(cc) DLRIG_DEVICE_MEMBER(memory)
+  DLRIG_DEVICE_MEMBER(pci) DLRIG_DEVICE_MEMBER(cc) DLRIG_DEVICE_MEMBER(memory_v2)
+  DLRIG_DEVICE_MEMBER(memory)
   DLRIG_DEVICE_MEMBER(ecc_mode) DLRIG_DEVICE_MEMBER(ecc_total) DLRIG_DEVICE_MEMBER(retired)
   DLRIG_DEVICE_MEMBER(retired_pending) DLRIG_DEVICE_MEMBER(remapped)
   DLRIG_DEVICE_MEMBER(mig_mode) DLRIG_DEVICE_MEMBER(mig_max) DLRIG_DEVICE_MEMBER(mig_handle)
@@ -244,7 +252,8 @@ struct DeviceSymbols {
 DeviceSymbols FindDeviceSymbols(void* h) {
   return {Find(h, names::nvml_handle, nullptr),          Find(h, names::nvml_name, nullptr),
           Find(h, names::nvml_uuid, nullptr),            Find(h, names::nvml_pci, nullptr),
-          Find(h, names::nvml_cc, nullptr),              Find(h, names::nvml_memory, nullptr),
+          Find(h, names::nvml_cc, nullptr),              Find(h, names::nvml_memory_v2, nullptr),
+          Find(h, names::nvml_memory, nullptr),
           Find(h, names::nvml_ecc_mode, nullptr),        Find(h, names::nvml_ecc_total, nullptr),
           Find(h, names::nvml_retired, nullptr),         Find(h, names::nvml_retired_pending, nullptr),
           Find(h, names::nvml_remapped, nullptr),        Find(h, names::nvml_mig_mode, nullptr),
@@ -261,6 +270,25 @@ void AskUnsigned(DeviceAsker& ask, const Symbol& sym, const char* field, NvmlDev
   unsigned v = 0;
   using Fn = NvmlReturn (*)(NvmlDevice, unsigned*);
   if (ask.Ask(sym, {field}, [&] { return As<Fn>(sym)(dev, &v); })) ask.Value(field, v);
+}
+
+// The v2 struct first (nvidia-smi's "used"); drivers without it answer through v1.
+void AskMemory(DeviceAsker& ask, const DeviceSymbols& s, NvmlDevice dev) {
+  NvmlMemoryV2 v2{};
+  v2.version = kNvmlMemoryV2Version;
+  using MemV2Fn = NvmlReturn (*)(NvmlDevice, NvmlMemoryV2*);
+  if (s.memory_v2.ptr && ask.Ask(s.memory_v2, {}, [&] { return As<MemV2Fn>(s.memory_v2)(dev, &v2); })) {
+    ask.Value("memory_total_bytes", v2.total);
+    ask.Value("memory_used_bytes", v2.used);
+    return;
+  }
+  NvmlMemory mem{};
+  using MemFn = NvmlReturn (*)(NvmlDevice, NvmlMemory*);
+  if (ask.Ask(s.memory, {"memory_total_bytes", "memory_used_bytes"},
+              [&] { return As<MemFn>(s.memory)(dev, &mem); })) {
+    ask.Value("memory_total_bytes", mem.total);
+    ask.Value("memory_used_bytes", mem.used);
+  }
 }
 
 void AskIdentity(DeviceAsker& ask, const DeviceSymbols& s, NvmlDevice dev) {
@@ -281,13 +309,7 @@ void AskIdentity(DeviceAsker& ask, const DeviceSymbols& s, NvmlDevice dev) {
   using CcFn = NvmlReturn (*)(NvmlDevice, int*, int*);
   if (ask.Ask(s.cc, {"compute_capability"}, [&] { return As<CcFn>(s.cc)(dev, &major, &minor); }))
     ask.Value("compute_capability", std::to_string(major) + "." + std::to_string(minor));
-  NvmlMemory mem{};
-  using MemFn = NvmlReturn (*)(NvmlDevice, NvmlMemory*);
-  if (ask.Ask(s.memory, {"memory_total_bytes", "memory_used_bytes"},
-              [&] { return As<MemFn>(s.memory)(dev, &mem); })) {
-    ask.Value("memory_total_bytes", mem.total);
-    ask.Value("memory_used_bytes", mem.used);
-  }
+  AskMemory(ask, s, dev);
 }
 
 void AskMemoryHealth(DeviceAsker& ask, const DeviceSymbols& s, NvmlDevice dev) {

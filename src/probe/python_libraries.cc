@@ -1,5 +1,7 @@
 #include "probe/python_libraries.h"
 
+#include "probe/elf_symbols.h"
+
 #include <algorithm>
 
 #include "core/strings.h"
@@ -58,14 +60,13 @@ LoaderResolution Preload(const Root& root, const LoaderSearch& search, const Whe
   return r;
 }
 
-std::optional<std::string> WheelVersion(const LibraryContext& lc, const PythonEnv& env,
+std::optional<std::string> WheelVersion(const LibraryContext& lc, const std::vector<PythonDist>& dists,
                                         const std::string& path, std::string* source) {
   std::string file = BaseName(path);
   auto major = Version::Parse(file.substr(std::min(file.size(), SonamePrefix(file).size() + 1)));
-  if (!env.dists) return std::nullopt;
   for (const LibraryWheels& lib : lc.layouts.libraries) {
     if (!StartsWith(file, lib.prefix)) continue;
-    for (const PythonDist& d : *env.dists) {
+    for (const PythonDist& d : dists) {
       auto v = Version::Parse(d.version);
       if (std::find(lib.wheels.begin(), lib.wheels.end(), d.name) == lib.wheels.end() ||
           !StartsWith(path, d.site_dir + "/nvidia/") ||
@@ -82,7 +83,22 @@ std::optional<std::string> WheelVersion(const LibraryContext& lc, const PythonEn
 
 Result<std::string> LibraryVersion(const Root& root, const LibraryContext& lc, const PythonEnv& env,
                                    const std::string& path, std::string* source) {
-  if (auto v = WheelVersion(lc, env, path, source)) return *v;
+  if (env.dists)
+    if (auto v = WheelVersion(lc, *env.dists, path, source)) return *v;
+  // A wheel library of another environment (its directory put in LD_LIBRARY_PATH): the
+  // dist-info next to it says which version it is.
+  if (size_t at = path.find("/nvidia/"); at != std::string::npos) {
+    std::string site = path.substr(0, at);
+    if (auto entries = root.ListDir(site)) {
+      std::vector<PythonDist> dists;
+      for (const DirEntry& e : *entries)
+        if (auto d = ParseDistInfoName(e.name); d && StartsWith(d->name, "nvidia-")) {
+          d->site_dir = site;
+          dists.push_back(std::move(*d));
+        }
+      if (auto v = WheelVersion(lc, dists, path, source)) return *v;
+    }
+  }
   std::string real = BaseName(root.Resolve(path).value_or(path));
   auto from_name =
       Version::Parse(real.substr(std::min(real.size(), SonamePrefix(real).size() + 1)));
@@ -131,6 +147,10 @@ std::vector<LibraryLoad> ResolveFrameworkLoads(const Root& root, const LibraryCo
       assumed = true;
     }
   }
+  // The importer's versioned needs, read once for all its dependencies (a real file only).
+  std::optional<ElfSymbols> symbols;
+  if (elf && !assumed)
+    if (auto read = ReadElfSymbols(root, importer)) symbols = std::move(*read);
   std::vector<LibraryLoad> loads;
   for (const std::string& soname :
        Sonames(elf ? elf->needed : std::vector<std::string>{}, layout)) {
@@ -143,7 +163,8 @@ std::vector<LibraryLoad> ResolveFrameworkLoads(const Root& root, const LibraryCo
       load.resolution = Preload(root, lc.search, *layout, site_dir, importer, soname);
       load.layout_source = layout->source;
     } else if (elf) {
-      load.resolution = ResolveNeeded(root, lc.search, importer, *elf, soname);
+      load.resolution = ResolveNeeded(root, lc.search, importer, *elf, soname,
+                                      symbols ? &*symbols : nullptr);
     } else {
       load.resolution.path = tl::unexpected(elf.error());
     }

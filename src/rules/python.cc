@@ -32,6 +32,21 @@ void MissingLibraries(const PythonEnv& env, const Framework& fw, Findings& out) 
   }
 }
 
+// What ld.so would refuse, from the importer's .gnu.version_r against the found file.
+std::vector<std::string> MissingSymbols(const LibraryLoad& load) {
+  std::vector<std::string> lines;
+  if (!load.resolution.symbols || !*load.resolution.symbols) return lines;
+  const SymbolCheck& check = **load.resolution.symbols;
+  for (const auto& v : check.missing_versions)
+    lines.push_back(fmt::format("{}: version `{}' not found (required by {})",
+                                *load.resolution.path, v, load.importer));
+  for (const auto& m : check.missing_symbols) {
+    if (lines.size() >= 4) break;  // enough to name the failure
+    lines.push_back(fmt::format("{}: undefined symbol: {}, version {}", load.importer, m.name, m.version));
+  }
+  return lines;
+}
+
 // LD_LIBRARY_PATH put another copy in front of the env's own wheel library. An error when
 // that copy is older than the framework needs (then the version rules below are its effects).
 void LdLibraryPathShadows(const Inventory& inv, const PythonEnv& env, const Framework& fw,
@@ -49,31 +64,40 @@ void LdLibraryPathShadows(const Inventory& inv, const PythonEnv& env, const Fram
       f.severity = Severity::kError;
       f.evidence.push_back(fmt::format("that copy is {}, older than the {} {} needs", *load.version,
                                        needed, fw.name));
+    } else if (!MissingSymbols(load).empty()) {
+      f.severity = Severity::kError;
+      f.evidence.push_back("that copy lacks symbols " + fw.name + " imports (see below)");
     }
     out.push_back(std::move(f));
   }
 }
 
-// The library a framework would load is older than the one it was built with or pins: the
-// import fails with "undefined symbol" (cudart, NCCL) or a version check (cuDNN).
+// The library a framework would load is older than the one it was built with or pins, or
+// lacks versioned symbols the framework imports: the import fails with "undefined symbol"
+// (cudart, NCCL, cuBLAS...) or a start-up version check (cuDNN).
 void LoadedLibraryTooOld(const Inventory& inv, const PythonEnv& env, const Framework& fw,
                          Findings& out) {
   for (const auto& load : fw.loads) {
     if (!load.resolution.path) continue;
     std::string needed = NeededVersion(inv, env, fw, load);
-    if (!OlderThan(load.version, needed)) continue;
-    const char* id = StartsWith(load.soname, "libcudart.so") ? "cudart-wrong-version-conda-symlink"
+    bool older = OlderThan(load.version, needed);
+    std::vector<std::string> missing = MissingSymbols(load);
+    if (!older && missing.empty()) continue;
+    const char* id = StartsWith(load.soname, "libcudart.so")  ? "cudart-wrong-version-conda-symlink"
                      : StartsWith(load.soname, "libcudnn.so") ? "cudnn-version-mismatch"
-                                                               : "nccl-library-mismatch";
-    out.push_back({.id = id, .subject = env.prefix,
-                   .evidence = {fmt::format("{} -> {} ({} from {})", load.soname,
-                                            *load.resolution.path, *load.version,
-                                            load.version_source),
-                                fmt::format("{} {} needs {} or newer", fw.name,
-                                            fw.version.value_or("?"), needed)},
-                   .vars = {{"env", env.prefix}, {"framework", fw.name}, {"soname", load.soname},
-                            {"path", *load.resolution.path}, {"found", *load.version},
-                            {"needed", needed}}});
+                     : StartsWith(load.soname, "libnccl.so")  ? "nccl-library-mismatch"
+                                                               : "library-missing-symbols";
+    std::string found = load.version.value_or("of unknown version");
+    Finding f{.id = id, .subject = env.prefix,
+              .evidence = {fmt::format("{} -> {} ({}{})", load.soname, *load.resolution.path, found,
+                                       load.version ? " from " + load.version_source : "")},
+              .vars = {{"env", env.prefix}, {"framework", fw.name}, {"soname", load.soname},
+                       {"path", *load.resolution.path}, {"found", found},
+                       {"needed", needed.empty() ? "the version it was built with" : needed}}};
+    if (older)
+      f.evidence.push_back(fmt::format("{} {} needs {} or newer", fw.name, fw.version.value_or("?"), needed));
+    f.evidence.insert(f.evidence.end(), missing.begin(), missing.end());
+    out.push_back(std::move(f));
   }
 }
 

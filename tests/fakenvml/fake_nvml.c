@@ -8,6 +8,7 @@
  *   crash_in_init=1                nvmlInit_v2 dies with SIGSEGV (the child must contain it)
  *   driver_version=, nvml_version=, cuda_version=, device_count=
  *   gpu<i>.<field>=<value>         name uuid pci_bus_id cc_major cc_minor memory_total memory_used
+ *                                  memory_reserved
  *                                  ecc_mode ecc_pending ecc_volatile_uncorrected
  *                                  ecc_aggregate_uncorrected retired_sbe retired_dbe
  *                                  retired_pending remap_corr remap_unc remap_pending
@@ -40,6 +41,11 @@ typedef struct {
 typedef struct {
   unsigned long long total, free, used;
 } nvmlMemory_t;
+
+typedef struct {
+  unsigned version;
+  unsigned long long total, reserved, free, used;
+} nvmlMemory_v2_t;
 
 typedef struct {
   unsigned char clusterUuid[16];
@@ -211,11 +217,22 @@ EXPORT nvmlReturn_t nvmlDeviceGetCudaComputeCapability(nvmlDevice_t device, int*
   return 0;
 }
 
+/* v1 counts the reserved memory as used; v2 reports it apart. */
 EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t* memory) {
   ENTER(device, gpu);
   memory->total = (unsigned long long)GpuNumber(gpu, "memory_total");
-  memory->used = (unsigned long long)GpuNumber(gpu, "memory_used");
+  memory->used = (unsigned long long)(GpuNumber(gpu, "memory_used") + GpuNumber(gpu, "memory_reserved"));
   memory->free = memory->total - memory->used;
+  return 0;
+}
+
+EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t device, nvmlMemory_v2_t* memory) {
+  ENTER(device, gpu);
+  if (memory->version != (unsigned)(sizeof(nvmlMemory_v2_t) | (2u << 24))) return 25; /* ARGUMENT_VERSION_MISMATCH */
+  memory->total = (unsigned long long)GpuNumber(gpu, "memory_total");
+  memory->reserved = (unsigned long long)GpuNumber(gpu, "memory_reserved");
+  memory->used = (unsigned long long)GpuNumber(gpu, "memory_used");
+  memory->free = memory->total - memory->used - memory->reserved;
   return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -135,6 +136,80 @@ TEST(VenvIntegrationTest, DoctorJsonListsThePassedVenv) {
     EXPECT_EQ(env["nvidia_wheels"][0]["version"], kVersions[0]);
   }
   EXPECT_TRUE(found);
+}
+
+struct Ran {
+  int code;
+  std::string out, err;
+};
+Ran RunArgv(const std::vector<std::string>& argv) {
+  SystemRunner runner;
+  ExecOptions options;
+  options.deadline = std::chrono::milliseconds(30000);
+  auto r = runner.Run(argv, options);
+  if (!r) return {-1, "", r.error().message};
+  return {r->exit_code, r->out, r->err};
+}
+
+// A "torch" whose libtorch_cuda.so is a real library built here against the 12.6.77 runtime
+// wheel and importing cudaGetDriverEntryPointByVersion, which 12.5 added. With the 12.4.127
+// wheel's directory in LD_LIBRARY_PATH, glibc's ld.so refuses to load it; dlrig must say so
+// (and why) without loading anything, and stay silent without that LD_LIBRARY_PATH.
+TEST(VenvIntegrationTest, OlderCudartFirstOnLdLibraryPathMatchesWhatLdSoDoes) {
+  std::string v126 = MakeVenv("12.6.77"), v124 = MakeVenv("12.4.127");
+  if (v126.empty() || v124.empty()) {
+    if (std::getenv("CI") != nullptr) FAIL() << "pip could not install from PyPI";
+    GTEST_SKIP() << "pip could not install from PyPI (offline?)";
+  }
+  fs::path venv = fs::temp_directory_path() / ("dlrig-torchvenv-" + std::to_string(::getpid()));
+  fs::remove_all(venv);
+  ASSERT_TRUE(Sh("cp -a " + v126 + " " + venv.string()));
+  std::string site = SitePackages(venv);
+  std::string lib = site + "/torch/lib";
+  fs::create_directories(lib);
+  fs::create_directories(site + "/torch-2.6.0+cu126.dist-info");
+  std::ofstream(site + "/torch/version.py") << "__version__ = '2.6.0+cu126'\ncuda: Optional[str] = '12.6'\n";
+  std::ofstream(lib + "/tc.c") << "int cudaGetDriverEntryPointByVersion(const char*, void**, unsigned, unsigned long long, int*);\n"
+                                  "int torch_cuda(void){void* p; int s; return cudaGetDriverEntryPointByVersion(\"cuInit\", &p, 12050, 0, &s);}\n";
+  ASSERT_TRUE(Sh("cc -shared -fPIC -o " + lib + "/libtorch_cuda.so " + lib + "/tc.c " + site +
+                 "/nvidia/cuda_runtime/lib/libcudart.so.12 -Wl,--enable-new-dtags,-rpath,'$ORIGIN/../../nvidia/cuda_runtime/lib'"));
+  std::ofstream(lib + "/main.c") << "int torch_cuda(void);\nint main(int c, char** v){ if (c > 5) return torch_cuda(); return 0; }\n";
+  ASSERT_TRUE(Sh("cc -o " + lib + "/import_torch " + lib + "/main.c -L" + lib + " -ltorch_cuda -Wl,-rpath," + lib));
+  std::string old_dir = SitePackages(v124) + "/nvidia/cuda_runtime/lib";
+
+  // What the real loader does (immediate binding, as Python's dlopen of an extension).
+  Ran good = RunArgv({"/usr/bin/env", "LD_BIND_NOW=1", lib + "/import_torch"});
+  EXPECT_EQ(good.code, 0) << good.err;
+  Ran bad = RunArgv({"/usr/bin/env", "LD_BIND_NOW=1", "LD_LIBRARY_PATH=" + old_dir, lib + "/import_torch"});
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.err.find("undefined symbol: cudaGetDriverEntryPointByVersion"), std::string::npos) << bad.err;
+
+  // What dlrig predicts, nothing loaded.
+  auto findings = [&](const std::string& ld_library_path) {
+    Ran run = RunArgv({"/usr/bin/env", "LD_LIBRARY_PATH=" + ld_library_path, DLRIG_BINARY, "doctor",
+                   "--json", "--no-dlopen", "--env", venv.string()});
+    auto doc = nlohmann::json::parse(run.out, nullptr, false);
+    EXPECT_FALSE(doc.is_discarded()) << run.err;
+    std::map<std::string, nlohmann::json> by_id;
+    if (!doc.is_discarded())
+      for (const auto& f : doc["findings"])
+        if (f["subject"] == venv.string()) by_id[f["id"]] = f;
+    return by_id;
+  };
+  auto healthy = findings("");
+  EXPECT_EQ(healthy.count("cudart-wrong-version-conda-symlink"), 0u);
+  EXPECT_EQ(healthy.count("ld-library-path-overrides-wheel-libs"), 0u);
+  auto broken = findings(old_dir);
+  ASSERT_EQ(broken.count("ld-library-path-overrides-wheel-libs"), 1u);
+  EXPECT_EQ(broken["ld-library-path-overrides-wheel-libs"]["severity"], "error");
+  ASSERT_EQ(broken.count("cudart-wrong-version-conda-symlink"), 1u);
+  const auto& cudart = broken["cudart-wrong-version-conda-symlink"];
+  EXPECT_EQ(cudart["caused_by"], "ld-library-path-overrides-wheel-libs");
+  EXPECT_NE(cudart["evidence"].dump().find("undefined symbol: cudaGetDriverEntryPointByVersion, version libcudart.so.12"),
+            std::string::npos) << cudart.dump();
+  EXPECT_NE(cudart["evidence"].dump().find("(12.4.127 from nvidia-cuda-runtime-cu12 wheel"), std::string::npos)
+      << cudart.dump();
+  fs::remove_all(venv);
 }
 
 }  // namespace

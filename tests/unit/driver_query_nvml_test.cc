@@ -107,6 +107,17 @@ gpu1.compute_mode=2
   EXPECT_EQ(*h.pci_bus_id, "00000000:02:00.0");  // the fake's own, from the index
 }
 
+// nvidia-smi's "used" leaves the reserved memory out (nvmlMemory_v2_t); only a driver without
+// the v2 call gets the v1 sum.
+TEST_F(FakeNvmlTest, MemoryUsedIsAllocatedOnlyWhereV2Answers) {
+  DriverQuery q = Query("device_count=2\ngpu0.memory_used=100\ngpu0.memory_reserved=50\n"
+                        "gpu1.memory_used=100\ngpu1.memory_reserved=50\n"
+                        "gpu1.fail.nvmlDeviceGetMemoryInfo_v2=13\n");
+  ASSERT_EQ(q.nvml.devices.size(), 2u);
+  EXPECT_EQ(*q.nvml.devices[0].memory_used_bytes, 100);
+  EXPECT_EQ(*q.nvml.devices[1].memory_used_bytes, 150);
+}
+
 TEST_F(FakeNvmlTest, MigDevicesAreCountedOnlyWhereTheyExist) {
   DriverQuery q = Query("device_count=1\ngpu0.mig_mode=1\ngpu0.mig_max=7\ngpu0.mig_devices=3\n");
   ASSERT_EQ(q.nvml.devices.size(), 1u);
