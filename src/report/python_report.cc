@@ -30,6 +30,13 @@ std::string WheelsText(const std::vector<PythonDist>& wheels) {
   return fmt::format("{}", fmt::join(parts, ", "));
 }
 
+std::string TargetNames(const FatbinScan& scan) {
+  std::vector<std::string> names;
+  for (const auto& t : scan.sass) names.push_back(t.Name());
+  for (const auto& t : scan.ptx) names.push_back(t.Name());
+  return names.empty() ? "none" : fmt::format("{}", fmt::join(names, " "));
+}
+
 void RenderFramework(TextWriter& out, const Framework& fw) {
   std::string details = fw.details.empty() ? "" : fmt::format(" ({})", fmt::join(fw.details, ", "));
   out.Item(fw.name,
@@ -37,6 +44,13 @@ void RenderFramework(TextWriter& out, const Framework& fw) {
   for (const LibraryLoad& load : fw.loads) {
     out.Detail(LoadText(load), load.resolution.path ? Colour::kNone : Colour::kYellow);
     if (load.assumed_layout) out.Detail("  " + std::string(kAssumedNote));
+  }
+  if (fw.kernels) {
+    if (*fw.kernels)
+      out.Detail(fmt::format("GPU code in {}: {}", BaseName(fw.kernels_file), TargetNames(**fw.kernels)));
+    else
+      out.Detail(fmt::format("GPU code in {}: unreadable ({})", BaseName(fw.kernels_file),
+                             fw.kernels->error().message), Colour::kYellow);
   }
 }
 
@@ -78,7 +92,29 @@ json LoadJson(const LibraryLoad& load) {
       {"tried", tried}};
   if (load.assumed_layout) j["note"] = kAssumedNote;
   if (!load.layout_source.empty()) j["layout_source"] = load.layout_source;
+  if (load.resolution.symbols) {
+    if (*load.resolution.symbols) {
+      json missing = json::array();
+      for (const auto& m : (*load.resolution.symbols)->missing_symbols)
+        missing.push_back(m.name + "@" + m.version);
+      j["symbols"] = {{"missing_versions", (*load.resolution.symbols)->missing_versions},
+                      {"missing_symbols", missing}};
+    } else {
+      j["symbols"] = FactJson(Result<int>(tl::unexpected(load.resolution.symbols->error())));
+    }
+  }
   return j;
+}
+
+// The GPU code in the framework's fatbin; null when not read.
+json KernelsJson(const Framework& fw) {
+  if (!fw.kernels) return nullptr;
+  if (!*fw.kernels) return {{"file", fw.kernels_file}, {"unavailable", ErrorKindName(fw.kernels->error().kind)},
+                            {"reason", fw.kernels->error().message}};
+  json sass = json::array(), ptx = json::array();
+  for (const auto& t : (*fw.kernels)->sass) sass.push_back(t.Name());
+  for (const auto& t : (*fw.kernels)->ptx) ptx.push_back(t.Name());
+  return {{"file", fw.kernels_file}, {"sass", sass}, {"ptx", ptx}};
 }
 
 json FrameworkJson(const Framework& fw) {
@@ -89,7 +125,8 @@ json FrameworkJson(const Framework& fw) {
           {"built_for_cuda", FactJson(fw.built_for_cuda)},
           {"evidence", fw.evidence},
           {"details", fw.details},
-          {"loads", loads}};
+          {"loads", loads},
+          {"kernels", KernelsJson(fw)}};
 }
 
 json EnvJson(const PythonEnv& env) {

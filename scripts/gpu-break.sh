@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# On a GPU machine: break the stack on purpose, one way at a time, and put what dlrig predicts
+# (nothing imported) beside what `import torch` really does in the same state.
+# Usage: scripts/gpu-break.sh [path/to/dlrig] [python-with-torch]   Results: $OUT/break.txt
+set -uo pipefail
+dlrig=$(realpath "${1:-./build/dlrig}")
+py=${2:-python3}
+out=${OUT:-./out}
+mkdir -p "$out"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# What torch does: the CUDA libraries it mapped, or the exception it raised.
+torch_probe() {
+  "$@" - <<'PY' 2>&1 | tail -4
+import json
+try:
+    import torch
+    n = torch.cuda.device_count()
+    ok = torch.cuda.is_available()
+    if ok:
+        torch.zeros(1, device="cuda")
+    maps = {l.split()[-1] for l in open("/proc/self/maps") if "libcudart" in l or "libcudnn.so" in l or "libnccl" in l}
+    print(json.dumps({"import": "ok", "is_available": ok, "device_count": n,
+                      "arch_list": torch.cuda.get_arch_list(), "mapped": sorted(maps)}))
+except Exception as e:
+    print(json.dumps({"import": "failed", "error": f"{type(e).__name__}: {e}"[:400]}))
+PY
+}
+
+# What dlrig says: root findings (and consequences) for the torch env and the machine.
+dlrig_findings() {
+  "$dlrig" doctor --json "$@" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for f in d["findings"]:
+    cause = " <- " + f["caused_by"] if f.get("caused_by") else ""
+    print(f"  {f[\"severity\"]:8} {f[\"id\"]}{cause}: {f[\"title\"]}")
+if not d["findings"]:
+    print("  (no findings)")
+for e in d["python"]["environments"]:
+    for fw in e.get("frameworks", []):
+        for l in fw.get("loads", []):
+            p = l.get("path")
+            print("  predicts", fw["name"], "in", e["prefix"], l["soname"], "->", p if isinstance(p, str) else p)
+        k = fw.get("kernels")
+        if k is not None:
+            print("  kernels", fw["name"], k if isinstance(k, dict) and "unavailable" in k else k)
+'
+}
+
+prefix=$("$py" -c 'import sys; print(sys.prefix)')
+site=$("$py" -c 'import torch, os; print(os.path.dirname(os.path.dirname(torch.__file__)))')
+{
+  echo "== date $(date -u +%FT%TZ); python $py (prefix $prefix); site-packages $site"
+  echo
+  echo "== 1. as installed"
+  echo "torch:"; torch_probe "$py"
+  echo "dlrig:"; dlrig_findings --env "$prefix"
+
+  echo
+  echo "== 2. CUDA_VISIBLE_DEVICES=''"
+  echo "torch:"; CUDA_VISIBLE_DEVICES= torch_probe "$py"
+  echo "dlrig:"; CUDA_VISIBLE_DEVICES= dlrig_findings --env "$prefix"
+
+  # An older CUDA runtime of the same soname first in LD_LIBRARY_PATH (copied out of the
+  # toolkit or wheel that has one); torch's DT_RPATH (cu13 wheels) is searched before it.
+  old=$(ls /usr/local/cuda-*/lib64/libcudart.so.1[0-9].* 2>/dev/null | head -1)
+  if [ -n "$old" ]; then
+    mkdir -p "$work/oldcudart"
+    cp "$old" "$work/oldcudart/"
+    ln -s "$(basename "$old")" "$work/oldcudart/$(basename "$old" | sed -E 's/(\.so\.[0-9]+).*/\1/')"
+    echo
+    echo "== 3. LD_LIBRARY_PATH=$work/oldcudart ($(ls "$work/oldcudart" | tr '\n' ' '))"
+    echo "torch:"; LD_LIBRARY_PATH=$work/oldcudart torch_probe "$py"
+    echo "dlrig:"; LD_LIBRARY_PATH=$work/oldcudart dlrig_findings --env "$prefix"
+  fi
+
+  # A venv whose torch lacks one of its nvidia-* wheels (cuDNN): torch copied, the rest linked.
+  v=$work/venv
+  "$py" -m venv --without-pip "$v" >/dev/null 2>&1
+  vsite=$(ls -d "$v"/lib/python3*/site-packages)
+  for e in "$site"/*; do
+    name=$(basename "$e")
+    case "$name" in
+      torch) cp -a "$e" "$vsite/" ;;
+      nvidia) mkdir "$vsite/nvidia"; for n in "$e"/*; do [ "$(basename "$n")" = cudnn ] || ln -s "$n" "$vsite/nvidia/"; done ;;
+      nvidia_cudnn*) ;;
+      *) ln -s "$e" "$vsite/$name" ;;
+    esac
+  done
+  echo
+  echo "== 4. venv without nvidia-cudnn ($v)"
+  echo "torch:"; torch_probe "$v/bin/python"
+  echo "dlrig:"; dlrig_findings --env "$v"
+} >"$out/break.txt" 2>&1
+cat "$out/break.txt"
