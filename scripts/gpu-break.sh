@@ -93,5 +93,22 @@ site=$("$py" -c 'import torch, os; print(os.path.dirname(os.path.dirname(torch._
   echo "== 4. venv without nvidia-cudnn ($v)"
   echo "torch:"; torch_probe "$v/bin/python"
   echo "dlrig:"; dlrig_findings --env "$v"
+
+  echo
+  echo "== 5. GPU code in libtorch_cuda.so: dlrig's fatbin scan, cuobjdump, torch.cuda.get_arch_list()"
+  lib=$site/torch/lib/libtorch_cuda.so
+  echo "dlrig:"; "$dlrig" doctor --json --env "$prefix" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin)["python"]["environments"]:
+    for fw in e.get("frameworks", []):
+        if fw.get("kernels"): print("  ", e["prefix"], fw["kernels"])'
+  cuobjdump=$(command -v cuobjdump || ls /usr/local/cuda*/bin/cuobjdump 2>/dev/null | head -1)
+  if [ -n "$cuobjdump" ]; then
+    s=$(date +%s%N)
+    echo "cuobjdump sass: $(timeout 300 "$cuobjdump" --list-elf "$lib" 2>/dev/null | grep -oE 'sm_[0-9]+[af]?' | sort -uV | tr '\n' ' ')"
+    echo "cuobjdump ptx:  $(timeout 300 "$cuobjdump" --list-ptx "$lib" 2>/dev/null | grep -oE 'sm_[0-9]+[af]?' | sort -uV | tr '\n' ' ')"
+    echo "cuobjdump took $(( ($(date +%s%N) - s) / 1000000 )) ms for both lists"
+  fi
+  echo "torch:"; "$py" -c 'import torch; print("  ", torch.cuda.get_arch_list())'
 } >"$out/break.txt" 2>&1
 cat "$out/break.txt"

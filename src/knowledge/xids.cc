@@ -47,7 +47,8 @@ Result<XidTable> XidTable::Parse(std::string_view text) {
     const toml::table* row = n.as_table();
     if (row == nullptr) return Fail(ErrorKind::kMalformed, "xid.toml: row not a table");
     std::vector<int> codes = CodesOf(*row);
-    std::string where = "xid.toml: row " + (codes.empty() ? std::string("?") : std::to_string(codes[0]));
+    std::string where =
+        "xid.toml: row " + (codes.empty() ? std::string("?") : std::to_string(codes[0]));
     XidInfo info;
     info.name = (*row)["name"].value_or(std::string());
     info.meaning = (*row)["meaning"].value_or(std::string());

@@ -16,8 +16,8 @@ struct XidInfo {
   std::string meaning;  ///< one line
   std::string nvidia_immediate, nvidia_investigatory;  ///< the catalog's buckets, verbatim
   Severity severity = Severity::kWarning;
-  std::string action;   ///< an action key ("reset-gpu")
-  std::string advice;   ///< one or two sentences
+  std::string action;            ///< an action key ("reset-gpu")
+  std::string advice;            ///< one or two sentences
   bool advice_confirmed = true;  ///< false: the research's own inference
   std::string source;
 };

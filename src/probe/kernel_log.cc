@@ -1,6 +1,7 @@
 #include "probe/kernel_log.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,8 +9,6 @@
 #include <cerrno>
 #include <cstring>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "core/strings.h"
 
@@ -60,7 +59,9 @@ bool IsNvidiaMessage(std::string_view text) {
 
 bool IsBootBanner(std::string_view text) { return StartsWith(text, "Linux version "); }
 
-bool IsHexOrSeparator(char c) { return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.'; }
+bool IsHexOrSeparator(char c) {
+  return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+}
 
 // "NVRM: Xid (PCI:0000:01:00): 79, text" or the older "NVRM: Xid (0000:03:00): 14, text".
 std::optional<XidEvent> ParseXid(std::string_view msg) {
@@ -73,7 +74,8 @@ std::optional<XidEvent> ParseXid(std::string_view msg) {
   if (!address) return std::nullopt;
   rest = rest.substr(close + 3);
   size_t digits = 0;
-  while (digits < rest.size() && digits < 6 && std::isdigit(static_cast<unsigned char>(rest[digits])))
+  while (digits < rest.size() && digits < 6 &&
+         std::isdigit(static_cast<unsigned char>(rest[digits])))
     ++digits;
   auto code = ParseInt(rest.substr(0, digits));
   if (digits == 0 || !code) return std::nullopt;
@@ -138,8 +140,7 @@ Result<std::string> ReadKmsg() {
   if (fd < 0) {
     int err = errno;
     std::string why = std::string(kKmsg) + ": " + std::strerror(err);
-    if (err == EPERM || err == EACCES)
-      why += " (needs CAP_SYSLOG or kernel.dmesg_restrict=0)";
+    if (err == EPERM || err == EACCES) why += " (needs CAP_SYSLOG or kernel.dmesg_restrict=0)";
     return Fail(ErrorKindFromErrno(err), why);
   }
   std::string text;
@@ -178,18 +179,23 @@ std::optional<std::string> NormalizePciAddress(std::string_view text) {
   }
   auto parts = Split(text, ':', true);
   if (parts.size() == 2) parts.insert(parts.begin(), "0000");
-  if (parts.size() != 3 || function.size() != 1 || !std::isdigit(static_cast<unsigned char>(function[0])))
+  if (parts.size() != 3 || function.size() != 1 ||
+      !std::isdigit(static_cast<unsigned char>(function[0])))
     return std::nullopt;
   for (auto& p : parts)
-    if (p.empty() || !std::all_of(p.begin(), p.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); }))
+    if (p.empty() || !std::all_of(p.begin(), p.end(), [](char c) {
+          return std::isxdigit(static_cast<unsigned char>(c));
+        }))
       return std::nullopt;
   std::string domain = parts[0];
   // NVML writes an 8-digit domain ("00000000:01:00.0"); sysfs writes 4.
   while (domain.size() > 4 && domain[0] == '0') domain.erase(0, 1);
   if (domain.size() > 4 || parts[1].size() > 2 || parts[2].size() > 2) return std::nullopt;
-  auto pad = [](std::string s, size_t n) { return std::string(n - std::min(n, s.size()), '0') + s; };
-  return ToLower(fmt::format("{}:{}:{}.{}", pad(domain, 4), pad(parts[1], 2), pad(parts[2], 2),
-                             function));
+  auto pad = [](std::string s, size_t n) {
+    return std::string(n - std::min(n, s.size()), '0') + s;
+  };
+  return ToLower(
+      fmt::format("{}:{}:{}.{}", pad(domain, 4), pad(parts[1], 2), pad(parts[2], 2), function));
 }
 
 std::optional<XidEvent> ParseXidLine(std::string_view line) {

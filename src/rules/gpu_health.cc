@@ -47,14 +47,16 @@ void BusLoss(Findings& out, const std::string& address, std::vector<std::string>
     for (auto& e : evidence) f->evidence.push_back(std::move(e));
     return;
   }
-  out.push_back({.id = kBusLossId, .subject = "GPU " + address, .evidence = std::move(evidence),
+  out.push_back({.id = kBusLossId,
+                 .subject = "GPU " + address,
+                 .evidence = std::move(evidence),
                  .vars = {{"address", address}}});
 }
 
 int Rank(Severity s) { return s == Severity::kError ? 2 : s == Severity::kWarning ? 1 : 0; }
 
 struct GpuXids {
-  std::map<int, int> counts;          ///< code -> times logged
+  std::map<int, int> counts;  ///< code -> times logged
   std::vector<const XidEvent*> events;
 };
 
@@ -174,7 +176,8 @@ void ModeRules(const GpuFacts& g, Findings& out) {
   }
   if (g.compute_mode && *g.compute_mode != ComputeMode::kDefault) {
     Finding f = AboutGpu(g, "compute-mode-restricted");
-    f.severity = *g.compute_mode == ComputeMode::kProhibited ? Severity::kError : Severity::kWarning;
+    f.severity =
+        *g.compute_mode == ComputeMode::kProhibited ? Severity::kError : Severity::kWarning;
     f.vars["mode"] = ComputeModeName(*g.compute_mode);
     f.evidence = {std::string("nvmlDeviceGetComputeMode: ") + ComputeModeName(*g.compute_mode)};
     out.push_back(std::move(f));
@@ -188,9 +191,11 @@ void GpuHealthRules(const Inventory& inv, Findings& out) {
   XidRules(inv, out);
   for (const GpuFacts& g : NvmlGpus(inv)) {
     if (g.handle_code == 15) {  // NVML_ERROR_GPU_IS_LOST
-      std::string address = AddressOf(g).empty() ? "index " + std::to_string(g.index) : AddressOf(g);
-      BusLoss(out, address,
-              {fmt::format("nvmlDeviceGetHandleByIndex({}): 15 (NVML_ERROR_GPU_IS_LOST)", g.index)});
+      std::string address =
+          AddressOf(g).empty() ? "index " + std::to_string(g.index) : AddressOf(g);
+      BusLoss(
+          out, address,
+          {fmt::format("nvmlDeviceGetHandleByIndex({}): 15 (NVML_ERROR_GPU_IS_LOST)", g.index)});
       continue;
     }
     MemoryErrorRules(g, out);

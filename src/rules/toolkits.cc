@@ -84,6 +84,17 @@ void LibVersusLib64(const Inventory& inv, Findings& out) {
   }
 }
 
+// CMake before 3.18 has no CMAKE_CUDA_ARCHITECTURES (policy CMP0104), which CUDA projects and
+// extension builds configured with CMake rely on.
+void CmakeTooOld(const Inventory& inv, Findings& out) {
+  if (BuildToolkit(inv.toolkits) == nullptr || !inv.shell.cmake || !inv.shell.cmake->version) return;
+  auto cmake = Version::Parse(*inv.shell.cmake->version);
+  if (!cmake || *cmake >= *Version::Parse("3.18")) return;
+  out.push_back({.id = "cmake-too-old-for-cuda", .subject = inv.shell.cmake->path,
+                 .evidence = {fmt::format("{}: cmake {}", inv.shell.cmake->path, *inv.shell.cmake->version)},
+                 .vars = {{"cmake", *inv.shell.cmake->version}}});
+}
+
 // An installed driver that apt may upgrade behind the running kernel module's back.
 void DriverNotHeld(const Inventory& inv, Findings& out) {
   if (!inv.dpkg.packages) return;
@@ -104,6 +115,7 @@ void ToolkitRules(const Inventory& inv, Findings& out) {
   NvccVersusTorch(inv, out);
   GccTooNew(inv, out);
   LibVersusLib64(inv, out);
+  CmakeTooOld(inv, out);
   DriverNotHeld(inv, out);
 }
 

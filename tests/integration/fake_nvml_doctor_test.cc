@@ -40,7 +40,8 @@ std::vector<json> Findings(const json& doc, const std::string& id) {
 
 TEST(FakeNvmlDoctor, ProhibitedComputeModeEndToEnd) {
   testing::TempTree tree;
-  DoctorRun run = Doctor(tree, "device_count=1\ngpu0.name=Fake H100\ngpu0.pci_bus_id=00000000:3B:00.0\n"
+  DoctorRun run = Doctor(tree,
+                         "device_count=1\ngpu0.name=Fake H100\ngpu0.pci_bus_id=00000000:3B:00.0\n"
                          "gpu0.compute_mode=2\n");
   ASSERT_FALSE(run.doc.is_discarded());
   auto& nvml = run.doc["user_driver"]["dlopen"]["nvml"];

@@ -1,9 +1,8 @@
 // Per-GPU NVML facts through the fault-injection NVML (tests/fakenvml/fake_nvml.c, built as
 // libnvidia-ml.so.1): each configured fact must come through, and each injected fault must be
 // reported as what it is (timeout, crash, unsupported, GPU lost), never as a 0.
-#include <stdlib.h>
-
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include "probe/driver_query.h"
 #include "test_util.h"
@@ -110,9 +109,10 @@ gpu1.compute_mode=2
 // nvidia-smi's "used" leaves the reserved memory out (nvmlMemory_v2_t); only a driver without
 // the v2 call gets the v1 sum.
 TEST_F(FakeNvmlTest, MemoryUsedIsAllocatedOnlyWhereV2Answers) {
-  DriverQuery q = Query("device_count=2\ngpu0.memory_used=100\ngpu0.memory_reserved=50\n"
-                        "gpu1.memory_used=100\ngpu1.memory_reserved=50\n"
-                        "gpu1.fail.nvmlDeviceGetMemoryInfo_v2=13\n");
+  DriverQuery q = Query(
+      "device_count=2\ngpu0.memory_used=100\ngpu0.memory_reserved=50\n"
+      "gpu1.memory_used=100\ngpu1.memory_reserved=50\n"
+      "gpu1.fail.nvmlDeviceGetMemoryInfo_v2=13\n");
   ASSERT_EQ(q.nvml.devices.size(), 2u);
   EXPECT_EQ(*q.nvml.devices[0].memory_used_bytes, 100);
   EXPECT_EQ(*q.nvml.devices[1].memory_used_bytes, 150);
@@ -151,7 +151,8 @@ TEST_F(FakeNvmlTest, RetiredPagesBeyondTheBufferAreStillCounted) {
 }
 
 TEST_F(FakeNvmlTest, LostGpuFailsItsFactsWithTheHandleError) {
-  DriverQuery q = Query("device_count=2\ngpu1.fail.nvmlDeviceGetHandleByIndex_v2=15\ngpu0.temperature=30\n");
+  DriverQuery q =
+      Query("device_count=2\ngpu1.fail.nvmlDeviceGetHandleByIndex_v2=15\ngpu0.temperature=30\n");
   ASSERT_EQ(q.nvml.devices.size(), 2u);
   EXPECT_EQ(*q.nvml.devices[0].temperature_c, 30);
   const GpuFacts& lost = q.nvml.devices[1];

@@ -135,7 +135,7 @@ namespace dlrig {
 namespace {
 
 // gcc's version comes from running it, which a tree cannot; the inventory is written directly.
-TEST(EnvironmentRules, GccNewerThanNvccAccepts) {
+TEST(EnvironmentRules, GccNewerThanNvccAcceptsAndCmakeTooOld) {
   Inventory inv;
   CudaToolkit tk;
   tk.path = "/usr/local/cuda-12.6";
@@ -156,6 +156,10 @@ TEST(EnvironmentRules, GccNewerThanNvccAccepts) {
   EXPECT_TRUE(Has(ids(), "gcc-too-new-for-nvcc"));
   inv.shell.gcc = ToolVersion{"/usr/bin/gcc", std::string("13.3.0")};
   EXPECT_FALSE(Has(ids(), "gcc-too-new-for-nvcc"));
+  inv.shell.cmake = ToolVersion{"/usr/bin/cmake", std::string("3.16.3")};  // Ubuntu 20.04
+  EXPECT_TRUE(Has(ids(), "cmake-too-old-for-cuda"));
+  inv.shell.cmake = ToolVersion{"/usr/local/bin/cmake", std::string("3.18.0")};
+  EXPECT_FALSE(Has(ids(), "cmake-too-old-for-cuda"));
 }
 
 }  // namespace

@@ -16,9 +16,9 @@ namespace {
 using testing::Has;
 using testing::Machine;
 
-const char* const kGpuHealthIds[] = {"xid-in-kernel-log",       "gpu-fallen-off-bus-xid79",
+const char* const kGpuHealthIds[] = {"xid-in-kernel-log",        "gpu-fallen-off-bus-xid79",
                                      "ecc-uncorrectable-errors", "row-remap-pending-or-failed",
-                                     "retired-pages-pending",   "mig-enabled-no-instances",
+                                     "retired-pages-pending",    "mig-enabled-no-instances",
                                      "compute-mode-restricted"};
 
 // A GPU as NVML describes a healthy H100: every fact read, nothing wrong.
@@ -83,8 +83,9 @@ TEST(XidTableTest, BuiltInParsesAndEveryRowIsUsable) {
 
 TEST(XidTableTest, BadTablesAreRefusedByName) {
   std::string action = "[[action]]\nkey = \"none\"\nstep = \"x\"\nsource = \"s\"\n";
-  std::string row = "[[xid]]\ncode = 13\nname = \"N\"\nmeaning = \"M\"\nseverity = \"warning\"\n"
-                    "action = \"none\"\nadvice = \"A\"\nsource = \"S\"\n";
+  std::string row =
+      "[[xid]]\ncode = 13\nname = \"N\"\nmeaning = \"M\"\nseverity = \"warning\"\n"
+      "action = \"none\"\nadvice = \"A\"\nsource = \"S\"\n";
   EXPECT_TRUE(XidTable::Parse(action + row));
   auto dup = XidTable::Parse(action + row + row);
   ASSERT_FALSE(dup);
@@ -136,7 +137,8 @@ TEST(GpuHealthRulesTest, WorstXidPerGpuWithItsMeaning) {
 TEST(GpuHealthRulesTest, UnknownXidIsStillReported) {
   Inventory inv;
   inv.kernel_log.source = std::string("/dev/kmsg");
-  inv.kernel_log.xids.push_back({"0000:01:00.0", 7777, "new code", std::nullopt, "", "NVRM: Xid ..."});
+  inv.kernel_log.xids.push_back(
+      {"0000:01:00.0", 7777, "new code", std::nullopt, "", "NVRM: Xid ..."});
   Findings all = Diagnosed(inv);
   auto xids = WithId(all, "xid-in-kernel-log");
   ASSERT_EQ(xids.size(), 1u);
@@ -161,8 +163,8 @@ TEST(GpuHealthRulesTest, BusLossFromNvmlAndFromTheLogIsOneFinding) {
   q.nvml.loaded_path = std::string("/usr/lib/libnvidia-ml.so.1");
   q.nvml.calls.push_back({"nvmlInit_v2", 15, "", "GPU is lost"});
   inv.kernel_log.source = std::string("/dev/kmsg");
-  inv.kernel_log.xids.push_back(
-      {"0000:01:00.0", 79, "GPU has fallen off the bus.", 900.0, "", "NVRM: Xid (PCI:0000:01:00): 79"});
+  inv.kernel_log.xids.push_back({"0000:01:00.0", 79, "GPU has fallen off the bus.", 900.0, "",
+                                 "NVRM: Xid (PCI:0000:01:00): 79"});
   Findings all = Diagnosed(inv);
   auto lost = WithId(all, "gpu-fallen-off-bus-xid79");
   ASSERT_EQ(lost.size(), 1u);
@@ -251,7 +253,8 @@ TEST(GpuHealthRulesTest, RestrictedComputeModes) {
 TEST(GpuHealthRulesTest, HealthyAndUnknownGpusAreSilent) {
   GpuFacts unknown;
   unknown.index = 3;
-  unknown.ecc_uncorrected_volatile = Fail(ErrorKind::kUnsupported, "nvmlDeviceGetTotalEccErrors returned 3");
+  unknown.ecc_uncorrected_volatile =
+      Fail(ErrorKind::kUnsupported, "nvmlDeviceGetTotalEccErrors returned 3");
   unknown.mig_enabled = true;
   unknown.mig_devices = Fail(ErrorKind::kNoPermission, "returned 4");
   Findings all = Diagnosed(WithGpus({HealthyGpu(0), HealthyGpu(1), unknown}));

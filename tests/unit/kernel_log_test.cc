@@ -20,16 +20,18 @@ TEST(KernelLogTest, XidLineForms) {
   EXPECT_DOUBLE_EQ(*e->since_boot_s, 5107.644336);
   EXPECT_EQ(e->wall_time, "");
   // syslog (kern.log), with a date and the kernel's timestamp; the older form without "PCI:"
-  e = ParseXidLine("Jan 18 11:38:05 localhost kernel: [ 269.517039] NVRM: Xid (0000:01:00): 13, "
-                   "Graphics SM Warp Exception");
+  e = ParseXidLine(
+      "Jan 18 11:38:05 localhost kernel: [ 269.517039] NVRM: Xid (0000:01:00): 13, "
+      "Graphics SM Warp Exception");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->pci_address, "0000:01:00.0");
   EXPECT_EQ(e->xid, 13);
   EXPECT_EQ(e->wall_time, "Jan 18 11:38:05");
   EXPECT_DOUBLE_EQ(*e->since_boot_s, 269.517039);
   // journald-style syslog without the kernel's timestamp; hex device number
-  e = ParseXidLine("2024-05-01T12:00:00.123456+00:00 gpu-node-7 kernel: NVRM: Xid (PCI:0000:10:1c): "
-                   "63, pid=1896, Row Remapper: New row marked for remapping, reset gpu to activate.");
+  e = ParseXidLine(
+      "2024-05-01T12:00:00.123456+00:00 gpu-node-7 kernel: NVRM: Xid (PCI:0000:10:1c): "
+      "63, pid=1896, Row Remapper: New row marked for remapping, reset gpu to activate.");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->pci_address, "0000:10:1c.0");
   EXPECT_EQ(e->xid, 63);
@@ -47,7 +49,8 @@ TEST(KernelLogTest, BusLossWithoutAnXidLineCountsAsXid79) {
   ASSERT_TRUE(e);
   EXPECT_EQ(e->pci_address, "0000:01:00.0");
   EXPECT_EQ(e->xid, 79);
-  e = ParseXidLine("May 18 19:02:39 host kernel: NVRM: GPU 0000:2b:00.0: GPU has fallen off the bus.");
+  e = ParseXidLine(
+      "May 18 19:02:39 host kernel: NVRM: GPU 0000:2b:00.0: GPU has fallen off the bus.");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->pci_address, "0000:2b:00.0");
 }
@@ -76,7 +79,8 @@ TEST(KernelLogTest, KmsgRecords) {
   EXPECT_EQ(KmsgRecordToLine("4,1234,5678901,-;NVRM: Xid (PCI:0000:01:00): 79, GPU has fallen off "
                              "the bus.\n SUBSYSTEM=pci\n DEVICE=+pci:0000:01:00.0\n"),
             "[    5.678901] NVRM: Xid (PCI:0000:01:00): 79, GPU has fallen off the bus.");
-  EXPECT_EQ(KmsgRecordToLine("6,1,0,-,caller=T1;Linux version 6.8.0"), "[    0.000000] Linux version 6.8.0");
+  EXPECT_EQ(KmsgRecordToLine("6,1,0,-,caller=T1;Linux version 6.8.0"),
+            "[    0.000000] Linux version 6.8.0");
   EXPECT_FALSE(KmsgRecordToLine("no semicolon"));
   EXPECT_FALSE(KmsgRecordToLine("6,1;too few fields"));
   EXPECT_FALSE(KmsgRecordToLine("6,1,-5,-;negative time"));
@@ -89,7 +93,8 @@ TEST(KernelLogTest, OnlyThisBootAndOnlyNvidiaLines) {
       "Nov 22 08:00:00 h kernel: [    0.000000] Linux version 6.8.0-49-generic\n"
       "Nov 22 08:00:01 h kernel: [    0.5] nvidia: loading out-of-tree module taints kernel.\n"
       "Nov 22 08:00:02 h kernel: [    1.0] e1000e: link up\n"
-      "Nov 22 08:10:00 h kernel: [  600.0] NVRM: Xid (PCI:0000:01:00): 79, GPU has fallen off the bus.\n"
+      "Nov 22 08:10:00 h kernel: [  600.0] NVRM: Xid (PCI:0000:01:00): 79, GPU has fallen off the "
+      "bus.\n"
       "Nov 22 08:10:00 h kernel: [  600.0] NVRM: GPU 0000:01:00.0: GPU has fallen off the bus.\n"
       "Nov 22 08:10:01 h kernel: [  601.0] NVRM: GPU at 0000:02:00.0 has fallen off the bus.\n",
       f);
@@ -104,7 +109,8 @@ TEST(KernelLogTest, OnlyThisBootAndOnlyNvidiaLines) {
 TEST(KernelLogTest, CaptureFileComesFirst) {
   testing::TempTree tree;
   tree.Write("dmesg-nvidia.txt", "[  12.0] NVRM: Xid (PCI:0000:01:00): 13, from the capture\n");
-  tree.Write("var/log/kern.log", "Nov 22 08:10:00 h kernel: NVRM: Xid (PCI:0000:01:00): 48, kern.log\n");
+  tree.Write("var/log/kern.log",
+             "Nov 22 08:10:00 h kernel: NVRM: Xid (PCI:0000:01:00): 48, kern.log\n");
   testing::Fixture fx(tree.dir().string());
   KernelLogFacts f = ProbeKernelLog(fx.ctx());
   ASSERT_TRUE(f.source) << f.source.error().message;
@@ -117,7 +123,8 @@ TEST(KernelLogTest, KernLogTailWhenNoCapturedLog) {
   testing::TempTree tree;
   // An Xid beyond the bounded tail is not read: more than kMaxKernelLogBytes of other lines follow.
   std::string text = "Nov 22 08:00:00 h kernel: NVRM: Xid (PCI:0000:01:00): 48, too old to see\n";
-  std::string filler = "Nov 22 08:00:01 h kernel: [    1.0] e1000e: link up, a line of filler text\n";
+  std::string filler =
+      "Nov 22 08:00:01 h kernel: [    1.0] e1000e: link up, a line of filler text\n";
   while (text.size() < kMaxKernelLogBytes + 4096) text += filler;
   text += "Nov 22 08:10:00 h kernel: [  600.0] NVRM: Xid (PCI:0000:02:00): 31, in the tail\n";
   tree.Write("var/log/kern.log", text);
