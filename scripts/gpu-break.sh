@@ -28,26 +28,23 @@ except Exception as e:
 PY
 }
 
-# What dlrig says: root findings (and consequences) for the torch env and the machine.
-dlrig_findings() {
-  "$dlrig" doctor --json "$@" | python3 -c '
+# What dlrig says: root findings (and consequences) and the CUDA libraries it predicts.
+cat >"$work/findings.py" <<'PY'
 import json, sys
 d = json.load(sys.stdin)
 for f in d["findings"]:
     cause = " <- " + f["caused_by"] if f.get("caused_by") else ""
-    print(f"  {f[\"severity\"]:8} {f[\"id\"]}{cause}: {f[\"title\"]}")
+    print("  %-8s %s%s: %s" % (f["severity"], f["id"], cause, f["title"]))
+    for e in f.get("evidence", [])[:4]:
+        print("             evidence:", e)
 if not d["findings"]:
     print("  (no findings)")
 for e in d["python"]["environments"]:
     for fw in e.get("frameworks", []):
         for l in fw.get("loads", []):
-            p = l.get("path")
-            print("  predicts", fw["name"], "in", e["prefix"], l["soname"], "->", p if isinstance(p, str) else p)
-        k = fw.get("kernels")
-        if k is not None:
-            print("  kernels", fw["name"], k if isinstance(k, dict) and "unavailable" in k else k)
-'
-}
+            print("  predicts", fw["name"], "in", e["prefix"], l["soname"], "->", l.get("path"), "(%s)" % l.get("step"))
+PY
+dlrig_findings() { "$dlrig" doctor --json "$@" | python3 "$work/findings.py"; }
 
 prefix=$("$py" -c 'import sys; print(sys.prefix)')
 site=$("$py" -c 'import torch, os; print(os.path.dirname(os.path.dirname(torch.__file__)))')
