@@ -18,11 +18,17 @@ try:
     import torch
     n = torch.cuda.device_count()
     ok = torch.cuda.is_available()
+    cudnn = None
     if ok:
         torch.zeros(1, device="cuda")
+        try:  # the first cuDNN use runs torch's own runtime-vs-compile version check
+            cudnn = {"runtime": torch.backends.cudnn.version(),
+                     "compiled": list(torch._C._cudnn.getCompileVersion())}
+        except Exception as e:
+            cudnn = {"error": f"{type(e).__name__}: {e}"[:300]}
     maps = {l.split()[-1] for l in open("/proc/self/maps") if "libcudart" in l or "libcudnn.so" in l or "libnccl" in l}
     print(json.dumps({"import": "ok", "is_available": ok, "device_count": n,
-                      "arch_list": torch.cuda.get_arch_list(), "mapped": sorted(maps)}))
+                      "cudnn": cudnn, "mapped": sorted(maps)}))
 except Exception as e:
     print(json.dumps({"import": "failed", "error": f"{type(e).__name__}: {e}"[:400]}))
 PY

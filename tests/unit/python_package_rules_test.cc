@@ -134,3 +134,28 @@ TEST(PythonPackageRules, SameLibraryFromCondaAndPip) {
 
 }  // namespace
 }  // namespace dlrig
+
+namespace dlrig {
+namespace {
+
+// What the lent H100 showed (docs/validation.md): torch 2.11.0+cu130 in a venv without its
+// nvidia-cudnn-cu13 wheel loads the system's cuDNN 9.14 through the ld.so cache and then
+// refuses it ("compiled against (9, 19, 0) but found runtime version (9, 14, 0)").
+TEST(PythonPackageRules, MissingCudnnWheelFallsBackToAnOlderSystemCudnn) {
+  testing::Machine m;
+  m.WorkingDriver();
+  m.Write("uname.txt", "Linux gpu1 6.8.0 #1 SMP x86_64 GNU/Linux\n");
+  m.TorchVenv("2.11.0+cu130", "13.0");
+  const std::string marker = "; platform_system == \"Linux\"";
+  Dist(m, "torch", "2.11.0+cu130", {"nvidia-cudnn-cu13==9.19.0.56" + marker});
+  m.Write(std::string(kSite) + "torch/lib/libtorch_cuda.so", "");  // a capture's placeholder
+  m.Write("usr/lib/x86_64-linux-gnu/libcudnn.so.9.14.0", "");
+  m.Link("libcudnn.so.9.14.0", "usr/lib/x86_64-linux-gnu/libcudnn.so.9");
+  auto ids = m.Ids();
+  EXPECT_TRUE(testing::Has(ids, "pip-nvidia-wheels-missing")) << ::testing::PrintToString(ids);
+  EXPECT_TRUE(testing::Has(ids, "cudnn-version-mismatch<-pip-nvidia-wheels-missing"))
+      << ::testing::PrintToString(ids);
+}
+
+}  // namespace
+}  // namespace dlrig
