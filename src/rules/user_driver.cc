@@ -44,9 +44,16 @@ void DriverAnswers(const Inventory& inv, Findings& out) {
     out.push_back({.id = "libcuda-stub-library", .subject = "libcuda.so.1",
                    .evidence = {"cuInit: 34 (CUDA_ERROR_STUB_LIBRARY)"},
                    .vars = {{"path", q.cuda.loaded_path.value_or("libcuda.so.1")}}});
-  if (cu == 802)
-    out.push_back({.id = "fabric-manager-not-running", .subject = "cuInit",
-                   .evidence = {"cuInit: 802 (CUDA_ERROR_SYSTEM_NOT_READY)"}});
+  // NVSwitch systems: CUDA refuses to start (802) until Fabric Manager has registered every
+  // GPU in the fabric; NVML's fabric state says so per GPU even when cuInit was not asked.
+  std::vector<std::string> fabric;
+  if (cu == 802) fabric.push_back("cuInit: 802 (CUDA_ERROR_SYSTEM_NOT_READY)");
+  for (const auto& g : q.nvml.devices)
+    if (g.fabric_state && (*g.fabric_state == 1 || *g.fabric_state == 2))
+      fabric.push_back(fmt::format("nvmlDeviceGetGpuFabricInfo: GPU {} fabric state {}", g.index,
+                                   *g.fabric_state == 1 ? "not started" : "in progress"));
+  if (!fabric.empty())
+    out.push_back({.id = "fabric-manager-not-running", .subject = "fabric", .evidence = fabric});
   if (cu == 803 || cu == 804)
     out.push_back({.id = "cuda-compat-forward-compat-803-804", .subject = "cuInit",
                    .evidence = {fmt::format("cuInit: {} (loaded {})", *cu,

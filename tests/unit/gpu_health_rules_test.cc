@@ -250,6 +250,19 @@ TEST(GpuHealthRulesTest, RestrictedComputeModes) {
 }
 
 // Unreadable facts (unsupported, no permission) are not evidence of anything.
+// HGX: NVML reports each GPU's fabric registration; "not started" means Fabric Manager has not
+// run, and CUDA will answer 802 to every program.
+TEST(GpuHealthRulesTest, FabricNotRegisteredIsFabricManager) {
+  GpuFacts g = HealthyGpu(0);
+  g.fabric_state = 3;  // completed
+  EXPECT_TRUE(WithId(Diagnosed(WithGpus({g})), "fabric-manager-not-running").empty());
+  g.fabric_state = 1;  // not started
+  Findings all = Diagnosed(WithGpus({g, HealthyGpu(1)}));
+  auto found = WithId(all, "fabric-manager-not-running");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_NE(found[0]->evidence[0].find("not started"), std::string::npos);
+}
+
 TEST(GpuHealthRulesTest, HealthyAndUnknownGpusAreSilent) {
   GpuFacts unknown;
   unknown.index = 3;
