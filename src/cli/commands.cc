@@ -6,6 +6,8 @@ std::span<const Command> Commands() {
   static const Command kCommands[] = {
       {"doctor", "inventory every layer of the GPU stack and diagnose what is broken at its root",
        Needs::kInventory, RunDoctor},
+      {"gpus", "every GPU as the driver describes it, with its datasheet figures (--json)",
+       Needs::kHostOnly, RunGpus},
       {"capture", "save what doctor reads into a .tar.gz (any machine becomes a test case)",
        Needs::kHostOnly, RunCapture},
       {"explain", "what a finding means and how to fix it (dlrig explain --list)",

@@ -37,5 +37,6 @@ int RunDoctor(const std::vector<std::string>& args);
 int RunCapture(const std::vector<std::string>& args);
 int RunExplain(const std::vector<std::string>& args);
 int RunKb(const std::vector<std::string>& args);
+int RunGpus(const std::vector<std::string>& args);
 
 }  // namespace dlrig

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Compare every field of `dlrig gpus --json` that nvidia-smi -q -x also reports, on the same
+machine. One row per field: dlrig | nvidia-smi | verdict; exit 1 on any mismatch. Fields that
+move between the two runs (temperature, power, memory used) are compared with a tolerance.
+Usage: compare-gpus.py gpus.json nvidia-smi-q.xml
+"""
+import json
+import sys
+import xml.etree.ElementTree as ET
+
+MIB = 1 << 20
+
+
+def num(text):
+    """'81559 MiB' -> 81559.0, '700.00 W' -> 700.0, 'N/A' -> None."""
+    try:
+        return float(text.split()[0])
+    except (AttributeError, ValueError, IndexError):
+        return None
+
+
+def main(gpus_path, smi_path):
+    d = json.load(open(gpus_path))
+    smi = ET.parse(smi_path).getroot()
+    rows = []
+
+    def row(fact, ours, ref, ok=None):
+        if isinstance(ours, dict) and "unavailable" in ours:
+            ours = "n/a:" + ours["unavailable"]
+        if ok is None:
+            ok = str(ours) == str(ref)
+        rows.append((fact, str(ours), str(ref), "ok" if ok else "MISMATCH"))
+
+    def near(ours, ref, tolerance):
+        return isinstance(ours, (int, float)) and ref is not None and abs(ours - ref) <= tolerance
+
+    row("driver version", d["driver_version"], smi.findtext("driver_version"))
+    row("GPU count", d["device_count"], smi.findtext("attached_gpus"))
+    yes = {"Enabled": True, "Disabled": False, "Yes": True, "No": False}
+    for i, g in enumerate(smi.findall("gpu")):
+        o = d["gpus"][i] if i < len(d["gpus"]) else {}
+        row(f"gpu{i} name", o.get("name"), g.findtext("product_name"))
+        row(f"gpu{i} uuid", o.get("uuid"), g.findtext("uuid"))
+        row(f"gpu{i} pci bus id", o.get("pci_bus_id"), g.findtext("pci/pci_bus_id"))
+        total = num(g.findtext("fb_memory_usage/total"))
+        used = num(g.findtext("fb_memory_usage/used"))
+        mt, mu = o.get("memory_total_bytes"), o.get("memory_used_bytes")
+        # nvidia-smi's total excludes the reserved part on newer drivers; both are MiB-rounded.
+        reserved = num(g.findtext("fb_memory_usage/reserved")) or 0
+        row(f"gpu{i} memory total MiB", mt and round(mt / MIB), total,
+            near(mt and mt / MIB, total, 1) or near(mt and mt / MIB, total + reserved, 1))
+        row(f"gpu{i} memory used MiB", mu and round(mu / MIB), used, near(mu and mu / MIB, used, 64))
+        row(f"gpu{i} ECC", o.get("ecc_enabled"), yes.get(g.findtext("ecc_mode/current_ecc")))
+        row(f"gpu{i} ECC pending", o.get("ecc_pending_enabled"), yes.get(g.findtext("ecc_mode/pending_ecc")))
+        row(f"gpu{i} ECC uncorrected volatile (dram)", o.get("ecc_uncorrected_volatile"),
+            g.findtext("ecc_errors/volatile/dram_uncorrectable"))
+        row(f"gpu{i} ECC uncorrected aggregate (dram)", o.get("ecc_uncorrected_aggregate"),
+            g.findtext("ecc_errors/aggregate/dram_uncorrectable"))
+        row(f"gpu{i} remapped rows correctable", o.get("remapped_rows_correctable"),
+            g.findtext("remapped_rows/remapped_row_corr"))
+        row(f"gpu{i} remapped rows uncorrectable", o.get("remapped_rows_uncorrectable"),
+            g.findtext("remapped_rows/remapped_row_unc"))
+        row(f"gpu{i} remap pending", o.get("remap_pending"), yes.get(g.findtext("remapped_rows/remapped_row_pending")))
+        row(f"gpu{i} remap failure", o.get("remap_failed"), yes.get(g.findtext("remapped_rows/remapped_row_failure")))
+        row(f"gpu{i} MIG", o.get("mig_enabled"), yes.get(g.findtext("mig_mode/current_mig")))
+        row(f"gpu{i} compute mode", o.get("compute_mode"), g.findtext("compute_mode"))
+        row(f"gpu{i} persistence", o.get("persistence_mode"), yes.get(g.findtext("persistence_mode")))
+        link = "pci/pci_gpu_link_info"
+        row(f"gpu{i} PCIe gen now", o.get("pcie_gen_now"), g.findtext(f"{link}/pcie_gen/current_link_gen"))
+        row(f"gpu{i} PCIe gen max", o.get("pcie_gen_max"), g.findtext(f"{link}/pcie_gen/max_link_gen"))
+        row(f"gpu{i} PCIe width now", o.get("pcie_width_now"),
+            g.findtext(f"{link}/link_widths/current_link_width").rstrip("x"))
+        row(f"gpu{i} PCIe width max", o.get("pcie_width_max"),
+            g.findtext(f"{link}/link_widths/max_link_width").rstrip("x"))
+        temp = num(g.findtext("temperature/gpu_temp"))
+        row(f"gpu{i} temperature C", o.get("temperature_c"), temp, near(o.get("temperature_c"), temp, 3))
+        limit = num(g.findtext("gpu_power_readings/current_power_limit"))
+        pl = o.get("power_limit_mw")
+        row(f"gpu{i} power limit W", pl and pl / 1000, limit, near(pl and pl / 1000, limit, 0.5))
+        draw = num(g.findtext("gpu_power_readings/instant_power_draw")) or num(
+            g.findtext("gpu_power_readings/average_power_draw"))
+        pw = o.get("power_mw")
+        row(f"gpu{i} power draw W", pw and pw / 1000, draw, near(pw and pw / 1000, draw, 15))
+        ds = o.get("datasheet") or {}
+        row(f"gpu{i} datasheet name (data/gpus.toml)", ds.get("name"), g.findtext("product_name"),
+            bool(ds.get("name")))
+
+    width = max(len(r[0]) for r in rows)
+    for fact, ours, ref, verdict in rows:
+        print(f"{fact:<{width}}  {verdict:8}  dlrig={ours}  nvidia-smi={ref}")
+    bad = sum(r[3] != "ok" for r in rows)
+    print(f"{len(rows) - bad} passed, {bad} failed")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:3]))

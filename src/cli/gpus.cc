@@ -1,0 +1,149 @@
+// dlrig gpus: every GPU as the driver describes it (NVML in a child under a deadline), with
+// its PCI placement and the catalogue's datasheet figures. Only NVML is loaded, not libcuda.
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/session.h"
+#include "core/strings.h"
+#include "core/version.h"
+#include "knowledge/gpus.h"
+#include "probe/pci.h"
+#include "probe/user_driver.h"
+#include "report/gpu_report.h"
+#include "report/json_util.h"
+#include "report/text.h"
+
+namespace dlrig {
+namespace {
+
+// "00000000:01:00.0" (NVML) and "0000:01:00.0" (sysfs) name the same device.
+std::string NormalBusId(std::string_view id) {
+  size_t colon = id.find(':');
+  if (colon == std::string_view::npos) return ToLower(id);
+  unsigned long domain = std::strtoul(std::string(id.substr(0, colon)).c_str(), nullptr, 16);
+  return fmt::format("{:04x}:{}", domain, ToLower(id.substr(colon + 1)));
+}
+
+const PciDevice* PciOf(const PciFacts& pci, const GpuFacts& g) {
+  if (!pci.devices || !g.pci_bus_id) return nullptr;
+  for (const auto& d : *pci.devices)
+    if (NormalBusId(d.address) == NormalBusId(*g.pci_bus_id)) return &d;
+  return nullptr;
+}
+
+std::optional<GpuRow> CatalogRow(const PciDevice* d) {
+  const auto& catalog = GpuCatalog::BuiltIn();
+  if (d == nullptr || !catalog) return std::nullopt;
+  return catalog->Find(static_cast<uint16_t>(d->vendor_id), static_cast<uint16_t>(d->device_id));
+}
+
+std::string DatasheetText(const GpuRow& r) {
+  std::vector<std::string> parts = {r.architecture};
+  if (r.sm_count) parts.push_back(fmt::format("{} SMs", *r.sm_count));
+  if (r.memory_gb) parts.push_back(fmt::format("{:g} GB {}", *r.memory_gb, r.memory_type));
+  if (r.memory_bus_bits) parts.push_back(fmt::format("{}-bit", *r.memory_bus_bits));
+  if (r.memory_bandwidth_gbs) parts.push_back(fmt::format("{:g} GB/s", *r.memory_bandwidth_gbs));
+  if (r.peak_tflops.bf16) parts.push_back(fmt::format("bf16 {:g} TFLOP/s", *r.peak_tflops.bf16));
+  if (r.tdp_w) parts.push_back(fmt::format("{} W", *r.tdp_w));
+  return fmt::format("{} ({}, data/gpus.toml)", fmt::join(parts, ", "), r.name);
+}
+
+json DatasheetJson(const GpuRow& r) {
+  auto opt = [](const auto& v) { return v ? json(*v) : json(nullptr); };
+  return {{"name", r.name},
+          {"architecture", r.architecture},
+          {"sm_count", opt(r.sm_count)},
+          {"memory_gb", opt(r.memory_gb)},
+          {"memory_type", r.memory_type},
+          {"memory_bus_bits", opt(r.memory_bus_bits)},
+          {"memory_bandwidth_gbs", opt(r.memory_bandwidth_gbs)},
+          {"tdp_w", opt(r.tdp_w)},
+          {"peak_tflops", {{"fp64", opt(r.peak_tflops.fp64)}, {"fp32", opt(r.peak_tflops.fp32)},
+                           {"tf32", opt(r.peak_tflops.tf32)}, {"bf16", opt(r.peak_tflops.bf16)},
+                           {"fp16", opt(r.peak_tflops.fp16)}, {"fp8", opt(r.peak_tflops.fp8)}}}};
+}
+
+// Why no GPU can be described, in one line, or "" when NVML answered.
+std::string Unavailable(const LibraryAnswers& nvml) {
+  if (!nvml.loaded_path)
+    return "cannot load NVML: " + nvml.loaded_path.error().message;
+  for (const auto& c : nvml.calls)
+    if (c.function.starts_with("nvmlInit") && c.code && *c.code != 0)
+      return fmt::format("{} returned {} ({})", c.function, *c.code, c.message);
+  if (!nvml.device_count) return "no device count: " + nvml.device_count.error().message;
+  return "";
+}
+
+}  // namespace
+
+int RunGpus(const std::vector<std::string>& args) {
+  CLI::App app("Every GPU as the driver describes it: identity, memory, ECC, row remapping, "
+               "MIG, compute mode, PCIe, power, temperature, with the datasheet figures.",
+               "dlrig gpus");
+  bool as_json = false, no_colour = false;
+  app.add_flag("--json", as_json, "machine-readable output (schema dlrig.gpus/1)");
+  app.add_flag("--no-color", no_colour, "no colour even on a terminal");
+  if (auto done = ParseArgs(app, args)) return *done;
+  auto session = Session::Open(SessionOptions{});
+  if (!session) return kExitUsage;
+  ProbeContext ctx = session->context();
+  DriverQueryOptions options = DriverQueryOptionsFor(ctx);
+  options.cuda_library.clear();  // NVML describes the GPUs; cuInit would only cost time
+  DriverQuery query = QueryDriver(options);
+  PciFacts pci = ProbePci(ctx);
+  const LibraryAnswers& nvml = query.nvml;
+  std::string why = Unavailable(nvml);
+
+  if (as_json) {
+    json j = {{"schema", "dlrig.gpus/1"},
+              {"library", FactJson(nvml.loaded_path)},
+              {"driver_version", FactJson(nvml.driver_version)},
+              {"nvml_version", FactJson(nvml.nvml_version)},
+              {"cuda_driver_version", FactJson(nvml.cuda_driver_version)},
+              {"device_count", FactJson(nvml.device_count)},
+              {"gpus", json::array()}};
+    if (!why.empty()) j["unavailable"] = why;
+    for (const GpuFacts& g : nvml.devices) {
+      json gj = GpuJson(g);
+      const PciDevice* d = PciOf(pci, g);
+      gj["numa_node"] = d ? FactJson(d->numa_node) : json(nullptr);
+      gj["local_cpus"] = d ? FactJson(d->local_cpulist) : json(nullptr);
+      auto row = CatalogRow(d);
+      gj["datasheet"] = row ? DatasheetJson(*row) : json(nullptr);
+      j["gpus"].push_back(gj);
+    }
+    std::string text = j.dump(2);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fputc('\n', stdout);
+  } else {
+    TextWriter out(!no_colour && StdoutWantsColour());
+    if (why.empty()) {
+      out.Item("driver", fmt::format("{}, CUDA {}, {} GPU(s), {}", nvml.driver_version.value_or("?"),
+                                     nvml.cuda_driver_version
+                                         ? CudaVersionFromInt(*nvml.cuda_driver_version) : "?",
+                                     *nvml.device_count, *nvml.loaded_path));
+      for (const GpuFacts& g : nvml.devices) {
+        RenderGpu(out, g);
+        const PciDevice* d = PciOf(pci, g);
+        if (d)
+          out.Detail(fmt::format("NUMA node {}, CPUs {}",
+                                 d->numa_node ? std::to_string(*d->numa_node) : "?",
+                                 d->local_cpulist.value_or("?")));
+        if (auto row = CatalogRow(d)) out.Detail(DatasheetText(*row));
+      }
+    }
+    const std::string& text = out.str();
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  }
+  if (!why.empty()) {
+    std::fprintf(stderr, "dlrig gpus: no GPU can be described: %s\n"
+                         "run `dlrig doctor` to find which layer is broken and how to fix it\n",
+                 why.c_str());
+    return kExitErrors;
+  }
+  return kExitHealthy;
+}
+
+}  // namespace dlrig
