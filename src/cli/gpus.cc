@@ -129,7 +129,7 @@ int RunGpus(const std::vector<std::string>& args) {
         const PciDevice* d = PciOf(pci, g);
         if (d)
           out.Detail(fmt::format("NUMA node {}, CPUs {}",
-                                 d->numa_node ? std::to_string(*d->numa_node) : "?",
+                                 !d->numa_node ? "?" : *d->numa_node < 0 ? "none" : std::to_string(*d->numa_node),
                                  d->local_cpulist.value_or("?")));
         if (auto row = CatalogRow(d)) out.Detail(DatasheetText(*row));
       }

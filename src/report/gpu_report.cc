@@ -19,6 +19,17 @@ std::string YesNo(const Result<bool>& r, const char* yes = "yes", const char* no
   return Val(r, [&](bool v) { return std::string(v ? yes : no); });
 }
 
+// NVML_GPU_FABRIC_STATE_*.
+std::string FabricStateText(long long state) {
+  switch (state) {
+    case 0: return "not supported (no NVSwitch fabric)";
+    case 1: return "not started";
+    case 2: return "in progress";
+    case 3: return "completed";
+  }
+  return std::to_string(state);
+}
+
 }  // namespace
 
 void RenderGpu(TextWriter& out, const GpuFacts& g) {
@@ -57,7 +68,7 @@ void RenderGpu(TextWriter& out, const GpuFacts& g) {
                          Val(g.compute_mode, [](ComputeMode m) { return std::string(ComputeModeName(m)); }),
                          YesNo(g.persistence_mode, "on", "off"), YesNo(g.mig_enabled, "on", "off"),
                          YesNo(g.mig_pending_enabled, "on", "off"), Num(g.mig_devices),
-                         Num(g.fabric_state)));
+                         Val(g.fabric_state, FabricStateText)));
 }
 
 json GpuJson(const GpuFacts& g) {
