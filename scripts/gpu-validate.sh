@@ -38,6 +38,11 @@ PY
   done
   for i in 1 2 3; do
     s=$(date +%s%N); nvidia-smi >/dev/null; e=$(date +%s%N); echo "nvidia_smi_wall_ms $(( (e - s) / 1000000 ))"
+    s=$(date +%s%N); nvidia-smi -q -x >/dev/null; e=$(date +%s%N); echo "nvidia_smi_q_x_wall_ms $(( (e - s) / 1000000 ))"
+  done
+  for i in 1 2 3 4 5 6 7 8 9; do
+    s=$(date +%s%N); "$dlrig" gpus --json >/dev/null 2>&1; e=$(date +%s%N)
+    echo "gpus_wall_ms $(( (e - s) / 1000000 ))"
   done
   python3 -c 'import json,sys; print("timings_ms", json.load(open(sys.argv[1]))["timings_ms"])' "$out/doctor.json"
 } >"$out/speed.txt" 2>&1
@@ -54,3 +59,8 @@ PY
 ls -la "$out"
 python3 "$(dirname "$0")/compare-inventory.py" "$out/doctor.json" "$out/nvidia-smi-q.xml" \
   "$out/torch.json" | tee "$out/compare.txt"
+# dlrig gpus beside nvidia-smi -q -x taken right after it.
+"$dlrig" gpus --json >"$out/gpus.json" 2>>"$out/env.txt"
+nvidia-smi -q -x >"$out/nvidia-smi-q-after-gpus.xml" 2>&1
+python3 "$(dirname "$0")/compare-gpus.py" "$out/gpus.json" "$out/nvidia-smi-q-after-gpus.xml" |
+  tee -a "$out/compare.txt"

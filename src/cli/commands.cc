@@ -4,15 +4,11 @@ namespace dlrig {
 
 std::span<const Command> Commands() {
   static const Command kCommands[] = {
-      {"doctor", "inventory every layer of the GPU stack and diagnose what is broken at its root",
-       Needs::kInventory, RunDoctor},
-      {"gpus", "every GPU as the driver describes it, with its datasheet figures (--json)",
-       Needs::kHostOnly, RunGpus},
-      {"capture", "save what doctor reads into a .tar.gz (any machine becomes a test case)",
-       Needs::kHostOnly, RunCapture},
-      {"explain", "what a finding means and how to fix it (dlrig explain --list)",
-       Needs::kNothing, RunExplain},
-      {"kb", "list the built-in knowledge base and its sources", Needs::kNothing, RunKb},
+      {"doctor", "inventory every layer of the GPU stack and diagnose what is broken at its root", RunDoctor},
+      {"gpus", "every GPU as the driver describes it, with its datasheet figures (--json)", RunGpus},
+      {"capture", "save what doctor reads into a .tar.gz (any machine becomes a test case)", RunCapture},
+      {"explain", "what a finding means and how to fix it (dlrig explain --list)", RunExplain},
+      {"kb", "list the built-in knowledge base and its sources", RunKb},
   };
   return kCommands;
 }

@@ -16,17 +16,10 @@ enum ExitCode : int {
   kExitInternal = 70,
 };
 
-/// What a subcommand needs before it can run.
-enum class Needs {
-  kNothing,    ///< pure data (explain, kb)
-  kInventory,  ///< file probes through a Root
-  kHostOnly,   ///< acts on or loads libraries of this machine: refuses --root
-};
 
 struct Command {
   const char* name;
   const char* summary;
-  Needs needs;
   int (*run)(const std::vector<std::string>& args);
 };
 

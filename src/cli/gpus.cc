@@ -18,24 +18,17 @@
 namespace dlrig {
 namespace {
 
-// "00000000:01:00.0" (NVML) and "0000:01:00.0" (sysfs) name the same device.
-std::string NormalBusId(std::string_view id) {
-  size_t colon = id.find(':');
-  if (colon == std::string_view::npos) return ToLower(id);
-  unsigned long domain = std::strtoul(std::string(id.substr(0, colon)).c_str(), nullptr, 16);
-  return fmt::format("{:04x}:{}", domain, ToLower(id.substr(colon + 1)));
-}
-
 const PciDevice* PciOf(const PciFacts& pci, const GpuFacts& g) {
-  if (!pci.devices || !g.pci_bus_id) return nullptr;
-  for (const auto& d : *pci.devices)
-    if (NormalBusId(d.address) == NormalBusId(*g.pci_bus_id)) return &d;
+  auto address = g.pci_bus_id ? NormalizePciAddress(*g.pci_bus_id) : std::nullopt;
+  if (!pci.devices || !address) return nullptr;
+  for (const auto& d : *pci.devices)  // NVML writes "00000000:01:00.0", sysfs "0000:01:00.0"
+    if (NormalizePciAddress(d.address) == address) return &d;
   return nullptr;
 }
 
-std::optional<GpuRow> CatalogRow(const PciDevice* d) {
+const GpuRow* CatalogRow(const PciDevice* d) {
   const auto& catalog = GpuCatalog::BuiltIn();
-  if (d == nullptr || !catalog) return std::nullopt;
+  if (d == nullptr || !catalog) return nullptr;
   return catalog->Find(static_cast<uint16_t>(d->vendor_id), static_cast<uint16_t>(d->device_id));
 }
 
@@ -110,7 +103,7 @@ int RunGpus(const std::vector<std::string>& args) {
       const PciDevice* d = PciOf(pci, g);
       gj["numa_node"] = d ? FactJson(d->numa_node) : json(nullptr);
       gj["local_cpus"] = d ? FactJson(d->local_cpulist) : json(nullptr);
-      auto row = CatalogRow(d);
+      const GpuRow* row = CatalogRow(d);
       gj["datasheet"] = row ? DatasheetJson(*row) : json(nullptr);
       j["gpus"].push_back(gj);
     }
@@ -131,7 +124,7 @@ int RunGpus(const std::vector<std::string>& args) {
           out.Detail(fmt::format("NUMA node {}, CPUs {}",
                                  !d->numa_node ? "?" : *d->numa_node < 0 ? "none" : std::to_string(*d->numa_node),
                                  d->local_cpulist.value_or("?")));
-        if (auto row = CatalogRow(d)) out.Detail(DatasheetText(*row));
+        if (const GpuRow* row = CatalogRow(d)) out.Detail(DatasheetText(*row));
       }
     }
     const std::string& text = out.str();

@@ -83,17 +83,13 @@ Result<Architectures> Architectures::Parse(std::string_view text) {
 }
 
 const Result<Architectures>& Architectures::BuiltIn() {
-  static const Result<Architectures> table = [] {
-    auto text = DataFileText(kFile);
-    return text ? Parse(*text) : tl::unexpected(text.error());
-  }();
-  return table;
+  return ParseDataFileOnce<Architectures>(kFile);
 }
 
-std::optional<ArchRow> Architectures::Find(int cc_major, int cc_minor) const {
+const ArchRow* Architectures::Find(int cc_major, int cc_minor) const {
   for (const auto& row : rows_)
-    if (row.cc_major == cc_major && row.cc_minor == cc_minor) return row;
-  return std::nullopt;
+    if (row.cc_major == cc_major && row.cc_minor == cc_minor) return &row;
+  return nullptr;
 }
 
 const ArchRow* Architectures::ForName(std::string_view name) const {

@@ -38,7 +38,7 @@ class Architectures {
   /// The table from DataFileText("architectures.toml"), parsed once.
   static const Result<Architectures>& BuiltIn();
 
-  std::optional<ArchRow> Find(int cc_major, int cc_minor) const;
+  const ArchRow* Find(int cc_major, int cc_minor) const;
   /// The row whose sm name matches ("sm_90"), else the lowest-CC row of that architecture
   /// ("Hopper"); case-insensitive. nullptr when none.
   const ArchRow* ForName(std::string_view name) const;

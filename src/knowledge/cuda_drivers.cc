@@ -31,11 +31,7 @@ Result<CudaDrivers> CudaDrivers::Parse(std::string_view text) {
 }
 
 const Result<CudaDrivers>& CudaDrivers::BuiltIn() {
-  static const Result<CudaDrivers> table = [] {
-    auto text = DataFileText("cuda-drivers.toml");
-    return text ? Parse(*text) : tl::unexpected(text.error());
-  }();
-  return table;
+  return ParseDataFileOnce<CudaDrivers>("cuda-drivers.toml");
 }
 
 std::optional<Version> CudaDrivers::NewestCudaFor(const Version& driver) const {

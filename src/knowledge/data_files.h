@@ -28,6 +28,18 @@ std::optional<DataFile> FindDataFile(std::string_view name);
 /// The text of table `name`, or kNotFound.
 Result<std::string_view> DataFileText(std::string_view name);
 
+/// Table::Parse of table `file`, once per process (after UseKnowledgeDir): the body of every
+/// table's BuiltIn().
+template <class Table>
+const Result<Table>& ParseDataFileOnce(std::string_view file) {
+  static const Result<Table> table = [file]() -> Result<Table> {
+    auto text = DataFileText(file);
+    if (!text) return tl::unexpected(text.error());
+    return Table::Parse(*text);
+  }();
+  return table;
+}
+
 /// Every table, sorted by name.
 std::vector<DataFile> DataFiles();
 

@@ -110,11 +110,7 @@ Result<DriverBranches> DriverBranches::Parse(std::string_view text) {
 }
 
 const Result<DriverBranches>& DriverBranches::BuiltIn() {
-  static const Result<DriverBranches> table = [] {
-    auto text = DataFileText(kFile);
-    return text ? Parse(*text) : tl::unexpected(text.error());
-  }();
-  return table;
+  return ParseDataFileOnce<DriverBranches>(kFile);
 }
 
 const BranchRow* DriverBranches::Branch(int branch) const {

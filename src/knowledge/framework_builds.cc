@@ -81,15 +81,6 @@ Result<std::vector<Row>> ReadRows(const toml::table& doc, std::string_view file,
   return out;
 }
 
-template <class Table>
-const Result<Table>& LoadOnce(std::string_view file) {
-  static const Result<Table> table = [file] {
-    auto text = DataFileText(file);
-    return text ? Table::Parse(*text) : tl::unexpected(text.error());
-  }();
-  return table;
-}
-
 TensorflowBuild ParseTensorflow(RowReader& row) {
   TensorflowBuild b;
   b.package = row.String("package", Need::kOptional);
@@ -223,7 +214,7 @@ Result<TensorflowBuilds> TensorflowBuilds::Parse(std::string_view text) {
 }
 
 const Result<TensorflowBuilds>& TensorflowBuilds::BuiltIn() {
-  return LoadOnce<TensorflowBuilds>("tensorflow.toml");
+  return ParseDataFileOnce<TensorflowBuilds>("tensorflow.toml");
 }
 
 const TensorflowBuild* TensorflowBuilds::Find(const Version& tf) const {
@@ -244,7 +235,7 @@ Result<JaxBuilds> JaxBuilds::Parse(std::string_view text) {
   return table;
 }
 
-const Result<JaxBuilds>& JaxBuilds::BuiltIn() { return LoadOnce<JaxBuilds>("jax.toml"); }
+const Result<JaxBuilds>& JaxBuilds::BuiltIn() { return ParseDataFileOnce<JaxBuilds>("jax.toml"); }
 
 const JaxCudaNeeds* JaxBuilds::For(const Version& jaxlib, int cuda_major) const {
   const JaxCudaNeeds* found = nullptr;
@@ -269,7 +260,7 @@ Result<CudnnTable> CudnnTable::Parse(std::string_view text) {
   return table;
 }
 
-const Result<CudnnTable>& CudnnTable::BuiltIn() { return LoadOnce<CudnnTable>("cudnn.toml"); }
+const Result<CudnnTable>& CudnnTable::BuiltIn() { return ParseDataFileOnce<CudnnTable>("cudnn.toml"); }
 
 std::optional<bool> CudnnTable::SupportsCuda(const Version& cudnn, const Version& cuda) const {
   Version toolkit = Cut(cuda, 2);

@@ -144,18 +144,14 @@ Result<GpuCatalog> GpuCatalog::Parse(std::string_view text) {
 }
 
 const Result<GpuCatalog>& GpuCatalog::BuiltIn() {
-  static const Result<GpuCatalog> catalog = [] {
-    auto text = DataFileText(kFile);
-    return text ? Parse(*text) : tl::unexpected(text.error());
-  }();
-  return catalog;
+  return ParseDataFileOnce<GpuCatalog>(kFile);
 }
 
-std::optional<GpuRow> GpuCatalog::Find(uint16_t vendor, uint16_t device) const {
+const GpuRow* GpuCatalog::Find(uint16_t vendor, uint16_t device) const {
   for (const auto& row : rows_)
     for (const PciId& id : row.pci_ids)
-      if (id.vendor == vendor && id.device == device) return row;
-  return std::nullopt;
+      if (id.vendor == vendor && id.device == device) return &row;
+  return nullptr;
 }
 
 }  // namespace dlrig

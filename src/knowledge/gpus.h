@@ -65,7 +65,7 @@ class GpuCatalog {
   /// The table from DataFileText("gpus.toml"), parsed once.
   static const Result<GpuCatalog>& BuiltIn();
 
-  std::optional<GpuRow> Find(uint16_t vendor, uint16_t device) const;
+  const GpuRow* Find(uint16_t vendor, uint16_t device) const;
   const std::vector<GpuRow>& rows() const { return rows_; }
 
  private:

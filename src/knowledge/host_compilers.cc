@@ -90,11 +90,7 @@ Result<HostCompilers> HostCompilers::Parse(std::string_view text) {
 }
 
 const Result<HostCompilers>& HostCompilers::BuiltIn() {
-  static const Result<HostCompilers> table = [] {
-    auto text = DataFileText(kFile);
-    return text ? Parse(*text) : tl::unexpected(text.error());
-  }();
-  return table;
+  return ParseDataFileOnce<HostCompilers>(kFile);
 }
 
 const HostCompilerRow* HostCompilers::GccRow(const Version& cuda) const {

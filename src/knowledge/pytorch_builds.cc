@@ -186,11 +186,7 @@ Result<PytorchBuilds> PytorchBuilds::Parse(std::string_view text) {
 }
 
 const Result<PytorchBuilds>& PytorchBuilds::BuiltIn() {
-  static const Result<PytorchBuilds> table = [] {
-    auto text = DataFileText(kFile);
-    return text ? Parse(*text) : tl::unexpected(text.error());
-  }();
-  return table;
+  return ParseDataFileOnce<PytorchBuilds>(kFile);
 }
 
 const TorchRelease* PytorchBuilds::Release(const Version& torch) const {

@@ -77,11 +77,7 @@ Result<XidTable> XidTable::Parse(std::string_view text) {
 }
 
 const Result<XidTable>& XidTable::BuiltIn() {
-  static const Result<XidTable> table = [] {
-    auto text = DataFileText("xid.toml");
-    return text ? Parse(*text) : tl::unexpected(text.error());
-  }();
-  return table;
+  return ParseDataFileOnce<XidTable>("xid.toml");
 }
 
 const XidInfo* XidTable::Find(int code) const {

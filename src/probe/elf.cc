@@ -14,11 +14,9 @@ constexpr size_t kEhdrBytes = 64, kPhdrBytes = 56, kShdrBytes = 64, kDynBytes = 
 constexpr size_t kMaxHeaders = 4096;   // program or section headers we look at
 constexpr size_t kMaxDynamic = 16384;  // dynamic entries
 constexpr size_t kMaxString = 4096;    // one DT_NEEDED / RPATH string, bytes
-constexpr size_t kMaxVersionEntries = 1024;
 constexpr uint32_t kPtLoad = 1, kPtDynamic = 2, kShtDynamic = 6;
 constexpr int64_t kDtNull = 0, kDtNeeded = 1, kDtStrtab = 5, kDtSoname = 14,
-                  kDtRpath = 15, kDtRunpath = 29, kDtVerneed = 0x6ffffffe,
-                  kDtVerneednum = 0x6fffffff;
+                  kDtRpath = 15, kDtRunpath = 29;
 
 uint64_t Le(const unsigned char* p, int bytes) {
   uint64_t v = 0;
@@ -114,8 +112,7 @@ std::optional<uint64_t> VaddrToOffset(const Layout& layout, uint64_t vaddr) {
 
 struct DynamicTable {
   std::vector<std::pair<int64_t, uint64_t>> entries;
-  std::optional<uint64_t> strtab, verneed;
-  uint64_t verneednum = 0;
+  std::optional<uint64_t> strtab;
 };
 
 Result<DynamicTable> ReadDynamic(const Reader& r, const Segment& dyn) {
@@ -129,40 +126,9 @@ Result<DynamicTable> ReadDynamic(const Reader& r, const Segment& dyn) {
     uint64_t val = Le(d + 8, 8);
     if (tag == kDtNull) break;
     if (tag == kDtStrtab) t.strtab = val;
-    if (tag == kDtVerneed) t.verneed = val;
-    if (tag == kDtVerneednum) t.verneednum = val;
     t.entries.emplace_back(tag, val);
   }
   return t;
-}
-
-Result<std::vector<ElfVersionNeed>> ReadVersionNeeds(const Reader& r, uint64_t at, uint64_t count,
-                                                     uint64_t strtab) {
-  std::vector<ElfVersionNeed> needs;
-  for (uint64_t i = 0; i < std::min<uint64_t>(count, kMaxVersionEntries); ++i) {
-    unsigned char vn[16];
-    if (auto ok = r.Read(at, vn, sizeof vn); !ok) return tl::unexpected(ok.error());
-    ElfVersionNeed need;
-    auto file = r.String(strtab + Le(vn + 4, 4));
-    if (!file) return tl::unexpected(file.error());
-    need.file = *file;
-    uint64_t aux = at + Le(vn + 8, 4);
-    for (uint64_t k = 0; k < std::min<uint64_t>(Le(vn + 2, 2), kMaxVersionEntries); ++k) {
-      unsigned char va[16];
-      if (auto ok = r.Read(aux, va, sizeof va); !ok) return tl::unexpected(ok.error());
-      auto name = r.String(strtab + Le(va + 8, 4));
-      if (!name) return tl::unexpected(name.error());
-      need.versions.push_back(*name);
-      uint64_t next = Le(va + 12, 4);
-      if (next == 0) break;
-      aux += next;
-    }
-    needs.push_back(std::move(need));
-    uint64_t next = Le(vn + 12, 4);
-    if (next == 0) break;
-    at += next;
-  }
-  return needs;
 }
 
 Result<void> CheckIdent(const unsigned char* eh, uint64_t size) {
@@ -192,13 +158,6 @@ Result<void> FillDynamic(const Reader& r, const Layout& layout, const DynamicTab
     if (tag == kDtSoname) info.soname = *text;
     if (tag == kDtRpath) info.rpath = Split(*text, ':');
     if (tag == kDtRunpath) info.runpath = Split(*text, ':'), info.has_runpath = true;
-  }
-  if (t.verneed && t.verneednum > 0) {
-    if (auto at = VaddrToOffset(layout, *t.verneed)) {
-      auto needs = ReadVersionNeeds(r, *at, t.verneednum, *strtab);
-      if (!needs) return tl::unexpected(needs.error());
-      info.version_needs = std::move(*needs);
-    }
   }
   return {};
 }

@@ -14,12 +14,6 @@
 
 namespace dlrig {
 
-/// The versions one library is required to provide (.gnu.version_r / DT_VERNEED).
-struct ElfVersionNeed {
-  std::string file;                   ///< "libcudart.so.13"
-  std::vector<std::string> versions;  ///< "libcudart.so.13", "GLIBC_2.34", ...
-};
-
 struct ElfInfo {
   uint16_t machine = 0;              ///< e_machine (62 = x86-64, 183 = AArch64)
   std::string soname;                ///< DT_SONAME, "" when absent
@@ -27,7 +21,6 @@ struct ElfInfo {
   std::vector<std::string> rpath;    ///< DT_RPATH split on ':'
   std::vector<std::string> runpath;  ///< DT_RUNPATH split on ':'
   bool has_runpath = false;          ///< a DT_RUNPATH entry exists (even empty): RPATH ignored
-  std::vector<ElfVersionNeed> version_needs;
 };
 
 /// Random access to the bytes of one file: `read(offset, out, n)` fills exactly n bytes.

@@ -211,4 +211,14 @@ KernelImageChoice PickKernelImage(const FatbinScan& scan, ComputeCapability cc) 
   return out;
 }
 
+std::string TargetNames(const FatbinScan& scan) {
+  std::string names;
+  for (const auto* list : {&scan.sass, &scan.ptx})
+    for (const auto& t : *list) {
+      if (!names.empty()) names += ' ';
+      names += t.Name();
+    }
+  return names.empty() ? "none" : names;
+}
+
 }  // namespace dlrig

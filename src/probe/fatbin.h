@@ -29,6 +29,10 @@ struct GpuCodeTarget {
   auto operator<=>(const GpuCodeTarget&) const = default;
 };
 
+struct FatbinScan;
+/// "sm_80 sm_90 compute_90": the SASS then the PTX targets of a scan; "none" when empty.
+std::string TargetNames(const FatbinScan& scan);
+
 struct FatbinScan {
   std::vector<GpuCodeTarget> sass;  ///< sorted, unique
   std::vector<GpuCodeTarget> ptx;   ///< sorted, unique

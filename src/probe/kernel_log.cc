@@ -11,6 +11,7 @@
 #include <set>
 
 #include "core/strings.h"
+#include "probe/pci.h"
 
 namespace dlrig {
 namespace {
@@ -168,35 +169,6 @@ Error Unavailable(const std::vector<Error>& tried) {
 }
 
 }  // namespace
-
-std::optional<std::string> NormalizePciAddress(std::string_view text) {
-  text = Trim(text);
-  if (StartsWith(text, "PCI:")) text = text.substr(4);
-  std::string function = "0";
-  if (size_t dot = text.rfind('.'); dot != std::string_view::npos) {
-    function = std::string(text.substr(dot + 1));
-    text = text.substr(0, dot);
-  }
-  auto parts = Split(text, ':', true);
-  if (parts.size() == 2) parts.insert(parts.begin(), "0000");
-  if (parts.size() != 3 || function.size() != 1 ||
-      !std::isdigit(static_cast<unsigned char>(function[0])))
-    return std::nullopt;
-  for (auto& p : parts)
-    if (p.empty() || !std::all_of(p.begin(), p.end(), [](char c) {
-          return std::isxdigit(static_cast<unsigned char>(c));
-        }))
-      return std::nullopt;
-  std::string domain = parts[0];
-  // NVML writes an 8-digit domain ("00000000:01:00.0"); sysfs writes 4.
-  while (domain.size() > 4 && domain[0] == '0') domain.erase(0, 1);
-  if (domain.size() > 4 || parts[1].size() > 2 || parts[2].size() > 2) return std::nullopt;
-  auto pad = [](std::string s, size_t n) {
-    return std::string(n - std::min(n, s.size()), '0') + s;
-  };
-  return ToLower(
-      fmt::format("{}:{}:{}.{}", pad(domain, 4), pad(parts[1], 2), pad(parts[2], 2), function));
-}
 
 std::optional<XidEvent> ParseXidLine(std::string_view line) {
   Message m = SplitMessage(line);

@@ -54,8 +54,5 @@ std::optional<std::string> KmsgRecordToLine(std::string_view record);
 /// Keeps the NVIDIA lines of `text` that follow its last kernel boot banner; fills lines and
 /// xids. Pure.
 void ParseKernelLogText(std::string_view text, KernelLogFacts& facts);
-/// "PCI:0000:01:00", "00000000:01:00.0", "0000:01:00" → "0000:01:00.0" (lower case, 4-digit
-/// domain, function .0 when absent); nullopt when it is not a PCI address.
-std::optional<std::string> NormalizePciAddress(std::string_view text);
 
 }  // namespace dlrig

@@ -54,5 +54,8 @@ struct PciIds {
   std::optional<std::string> SubsystemName(unsigned device_id, unsigned sv, unsigned sd) const;
 };
 PciIds ParsePciIdsForVendor(std::string_view text, unsigned vendor_id);
+/// "PCI:0000:01:00", "00000000:01:00.0", "0000:01:00" → "0000:01:00.0" (lower case, 4-digit
+/// domain, function .0 when absent); nullopt when it is not a PCI address.
+std::optional<std::string> NormalizePciAddress(std::string_view text);
 
 }  // namespace dlrig

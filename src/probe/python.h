@@ -105,6 +105,8 @@ PythonFacts ProbePython(const ProbeContext& ctx, const LoaderConfig& loader);
 // Pieces, exposed for tests and fuzzers.
 /// "nvidia_cudnn_cu13-9.19.0.56.dist-info" → {"nvidia-cudnn-cu13", "9.19.0.56"}.
 std::optional<PythonDist> ParseDistInfoName(std::string_view dir_name);
+/// The dist `name` (normalised) installed in `env`, or null.
+const PythonDist* FindDist(const PythonEnv& env, std::string_view name);
 /// The Requires-Dist lines of a METADATA text (its headers: up to the first empty line).
 std::vector<DistRequirement> ParseRequiresDist(std::string_view metadata);
 /// Whether a PEP 508 marker holds on Linux for `machine` ("x86_64"): understands

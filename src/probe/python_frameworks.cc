@@ -12,13 +12,6 @@ namespace {
 
 constexpr size_t kMaxPySource = 256 * 1024;
 
-const PythonDist* FindDist(const PythonEnv& env, std::string_view name) {
-  if (!env.dists) return nullptr;
-  for (const PythonDist& d : *env.dists)
-    if (d.name == name) return &d;
-  return nullptr;
-}
-
 // First site dir holding `rel`, else the first site dir.
 std::string SiteDirOf(const Root& root, const PythonEnv& env, std::string_view rel,
                       const PythonDist* dist) {

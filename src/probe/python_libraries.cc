@@ -87,8 +87,11 @@ Result<std::string> LibraryVersion(const Root& root, const LibraryContext& lc, c
     if (auto v = WheelVersion(lc, *env.dists, path, source)) return *v;
   // A wheel library of another environment (its directory put in LD_LIBRARY_PATH): the
   // dist-info next to it says which version it is.
-  if (size_t at = path.find("/nvidia/"); at != std::string::npos) {
-    std::string site = path.substr(0, at);
+  // (The env's own site dirs were searched just above.)
+  size_t at = path.find("/nvidia/");
+  std::string site = path.substr(0, at);
+  if (at != std::string::npos &&
+      std::find(env.site_dirs.begin(), env.site_dirs.end(), site) == env.site_dirs.end()) {
     if (auto entries = root.ListDir(site)) {
       std::vector<PythonDist> dists;
       for (const DirEntry& e : *entries)

@@ -77,6 +77,13 @@ std::optional<PythonDist> ParseDistInfoName(std::string_view dir_name) {
                     std::string(dir_name), {}};
 }
 
+const PythonDist* FindDist(const PythonEnv& env, std::string_view name) {
+  if (!env.dists) return nullptr;
+  for (const PythonDist& d : *env.dists)
+    if (d.name == name) return &d;
+  return nullptr;
+}
+
 std::vector<DistRequirement> ParseRequiresDist(std::string_view metadata) {
   std::vector<DistRequirement> out;
   for (const std::string& raw : SplitLines(metadata)) {

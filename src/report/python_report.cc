@@ -30,13 +30,6 @@ std::string WheelsText(const std::vector<PythonDist>& wheels) {
   return fmt::format("{}", fmt::join(parts, ", "));
 }
 
-std::string TargetNames(const FatbinScan& scan) {
-  std::vector<std::string> names;
-  for (const auto& t : scan.sass) names.push_back(t.Name());
-  for (const auto& t : scan.ptx) names.push_back(t.Name());
-  return names.empty() ? "none" : fmt::format("{}", fmt::join(names, " "));
-}
-
 void RenderFramework(TextWriter& out, const Framework& fw) {
   std::string details = fw.details.empty() ? "" : fmt::format(" ({})", fmt::join(fw.details, ", "));
   out.Item(fw.name,

@@ -58,11 +58,7 @@ Result<Catalog> Catalog::Parse(std::string_view text) {
 }
 
 const Result<Catalog>& Catalog::BuiltIn() {
-  static const Result<Catalog> catalog = [] {
-    auto text = DataFileText("findings.toml");
-    return text ? Parse(*text) : tl::unexpected(text.error());
-  }();
-  return catalog;
+  return ParseDataFileOnce<Catalog>("findings.toml");
 }
 
 const CatalogEntry* Catalog::Find(std::string_view id) const {

@@ -14,11 +14,6 @@ namespace {
 
 constexpr uint64_t kMinShmBytes = 1ull << 30;  // PyTorch DataLoader workers and NCCL use it
 
-std::optional<std::string> Variable(const ShellFacts& s, const std::string& name) {
-  for (const auto& [k, v] : s.variables)
-    if (k == name) return v;
-  return std::nullopt;
-}
 
 bool HasNvidiaRuntime(const ContainerFacts& c) {
   auto has = [](const std::vector<std::string>& rs) {
@@ -27,24 +22,16 @@ bool HasNvidiaRuntime(const ContainerFacts& c) {
   return (c.daemon && has(c.daemon->runtimes)) || (c.daemon_json && has(c.daemon_json->runtimes));
 }
 
-bool HasDevice(const Inventory& inv, const std::string& path) {
-  const auto& devices = inv.kernel_driver.devices;
-  if (!devices) return false;
-  for (const auto& d : *devices)
-    if (d.path == path) return true;
-  return false;
-}
-
 // Inside a container: was it started with GPUs, with the compute capability, and does the
 // image's CUDA requirement hold on the host driver?
 void InsideContainer(const Inventory& inv, Findings& out) {
   if (!inv.host.virt.container) return;
   std::string kind = inv.host.virt.container_kind.empty() ? "container" : inv.host.virt.container_kind;
-  auto visible = Variable(inv.shell, "NVIDIA_VISIBLE_DEVICES");
+  auto visible = Lookup(inv.shell.variables, "NVIDIA_VISIBLE_DEVICES");
   bool asked = (visible && *visible != "void" && *visible != "none" && !visible->empty()) ||
                !NvidiaGpus(inv).empty();
   if (!asked || !inv.kernel_driver.devices) return;
-  if (!HasDevice(inv, "/dev/nvidiactl")) {
+  if (!DeviceNodeListed(inv.kernel_driver, "/dev/nvidiactl")) {
     std::vector<std::string> evidence = {"inside a " + kind + " (" +
                                              fmt::format("{}", fmt::join(inv.host.virt.evidence, "; ")) + ")",
                                          "/dev/nvidiactl: absent (" + inv.kernel_driver.devices_source + ")"};
@@ -53,19 +40,17 @@ void InsideContainer(const Inventory& inv, Findings& out) {
                    .vars = {{"kind", kind}}});
     return;
   }
-  auto caps = Variable(inv.shell, "NVIDIA_DRIVER_CAPABILITIES");
-  const LoaderPick* libcuda = nullptr;
-  for (const auto& pick : inv.user_driver.picks)
-    if (pick.soname == "libcuda.so.1") libcuda = &pick;
+  auto caps = Lookup(inv.shell.variables, "NVIDIA_DRIVER_CAPABILITIES");
+  const LoaderPick* libcuda = FindPick(inv, "libcuda.so.1");
   if (caps && !Contains(*caps, "compute") && !Contains(*caps, "all") && libcuda &&
       !libcuda->resolution.path)
     out.push_back({.id = "container-capabilities-missing-compute", .subject = kind,
                    .evidence = {"NVIDIA_DRIVER_CAPABILITIES=" + *caps,
                                 "libcuda.so.1: " + libcuda->resolution.path.error().message},
                    .vars = {{"caps", *caps}}});
-  auto require = Variable(inv.shell, "NVIDIA_REQUIRE_CUDA");
+  auto require = Lookup(inv.shell.variables, "NVIDIA_REQUIRE_CUDA");
   auto driver = DriverCudaVersion(inv);
-  if (!require || !driver || Variable(inv.shell, "NVIDIA_DISABLE_REQUIRE")) return;
+  if (!require || !driver || Lookup(inv.shell.variables, "NVIDIA_DISABLE_REQUIRE")) return;
   // "cuda>=12.8 brand=tesla,driver>=470,driver<471 ...": the cuda clause is what fails.
   for (const auto& clause : Split(*require, ' ')) {
     if (!StartsWith(clause, "cuda>=")) continue;
@@ -77,20 +62,6 @@ void InsideContainer(const Inventory& inv, Findings& out) {
                                 "driver supports CUDA " + have->MajorMinor()},
                    .vars = {{"need", need->MajorMinor()}, {"have", have->MajorMinor()}}});
   }
-}
-
-}  // namespace
-
-void ContainerRules(const Inventory& inv, Findings& out) {
-  InsideContainer(inv, out);
-  const ContainerFacts& c = inv.containers;
-  if (NvidiaGpus(inv).empty() || !c.docker_client || !c.daemon) return;
-  bool cdi = false;
-  for (const auto& spec : c.cdi_specs) cdi |= spec && StartsWith(spec->kind, "nvidia.com/");
-  if (HasNvidiaRuntime(c) || cdi) return;
-  out.push_back({.id = "docker-gpu-driver-not-registered", .subject = "docker",
-                 .evidence = {"docker runtimes: " + fmt::format("{}", fmt::join(c.daemon->runtimes, ", ")),
-                              "no CDI spec for nvidia.com/gpu in /etc/cdi or /var/run/cdi"}});
 }
 
 // RemoveIPC=yes deletes a regular user's shared memory at their last logout: NCCL jobs left
@@ -107,6 +78,21 @@ void RemoveIpc(const Inventory& inv, Findings& out) {
                  .vars = {{"user", l.user}}});
 }
 
+}  // namespace
+
+void ContainerRules(const Inventory& inv, Findings& out) {
+  InsideContainer(inv, out);
+  const ContainerFacts& c = inv.containers;
+  if (NvidiaGpus(inv).empty() || !c.docker_client || !c.daemon) return;
+  bool cdi = false;
+  for (const auto& spec : c.cdi_specs) cdi |= spec && StartsWith(spec->kind, "nvidia.com/");
+  if (HasNvidiaRuntime(c) || cdi) return;
+  out.push_back({.id = "docker-gpu-driver-not-registered", .subject = "docker",
+                 .evidence = {"docker runtimes: " + fmt::format("{}", fmt::join(c.daemon->runtimes, ", ")),
+                              "no CDI spec for nvidia.com/gpu in /etc/cdi or /var/run/cdi"}});
+}
+
+
 void ShellRules(const Inventory& inv, Findings& out) {
   RemoveIpc(inv, out);
   for (const auto& line : inv.shell.startup_lines) {
@@ -118,7 +104,7 @@ void ShellRules(const Inventory& inv, Findings& out) {
   }
   auto gpus = NvidiaGpus(inv);
   if (gpus.empty()) return;
-  if (auto cvd = Variable(inv.shell, "CUDA_VISIBLE_DEVICES")) {
+  if (auto cvd = Lookup(inv.shell.variables, "CUDA_VISIBLE_DEVICES")) {
     std::string why;
     if (Trim(*cvd).empty()) why = "empty: hides every GPU";
     else if (*cvd == "-1" || *cvd == "NoDevFiles") why = "'" + *cvd + "' hides every GPU";
@@ -138,7 +124,7 @@ void ShellRules(const Inventory& inv, Findings& out) {
                    .vars = {{"size", HumanBytes(*inv.host.dev_shm->size_bytes)}}});
   std::set<unsigned> models;
   for (const PciDevice* d : gpus) models.insert(d->device_id);
-  auto order = Variable(inv.shell, "CUDA_DEVICE_ORDER");
+  auto order = Lookup(inv.shell.variables, "CUDA_DEVICE_ORDER");
   if (models.size() > 1 && order.value_or("") != "PCI_BUS_ID")
     out.push_back({.id = "cuda-device-order-mismatch", .subject = "CUDA_DEVICE_ORDER",
                    .evidence = {fmt::format("{} GPU models on the bus", models.size()),

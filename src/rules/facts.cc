@@ -20,6 +20,13 @@ std::optional<std::string> LoadedDriverVersion(const Inventory& inv) {
   return std::nullopt;
 }
 
+bool DeviceNodeListed(const KernelDriverFacts& k, std::string_view path) {
+  if (!k.devices) return false;
+  for (const auto& n : *k.devices)
+    if (n.path == path) return true;
+  return false;
+}
+
 std::optional<int> QueryCode(const LibraryAnswers& answers, const std::string& function) {
   for (const auto& c : answers.calls)
     if (c.function == function) return c.code;
@@ -34,12 +41,17 @@ std::optional<int> DriverCudaVersion(const Inventory& inv) {
   return std::nullopt;
 }
 
+const LoaderPick* FindPick(const Inventory& inv, std::string_view soname) {
+  for (const auto& pick : inv.user_driver.picks)
+    if (pick.soname == soname) return &pick;
+  return nullptr;
+}
+
 const DriverLibraryFile* LoaderPickFile(const Inventory& inv, const std::string& soname) {
-  for (const auto& pick : inv.user_driver.picks) {
-    if (pick.soname != soname || !pick.resolution.path) continue;
-    for (const auto& f : inv.user_driver.files)
-      if (f.path == *pick.resolution.path) return &f;
-  }
+  const LoaderPick* pick = FindPick(inv, soname);
+  if (pick == nullptr || !pick->resolution.path) return nullptr;
+  for (const auto& f : inv.user_driver.files)
+    if (f.path == *pick->resolution.path) return &f;
   return nullptr;
 }
 
@@ -62,13 +74,6 @@ const CudaToolkit* BuildToolkit(const ToolkitFacts& t) {
       if (v.value && (tk.path == *v.value ||
                       std::find(tk.aliases.begin(), tk.aliases.end(), *v.value) != tk.aliases.end()))
         return &tk;
-  return nullptr;
-}
-
-const PythonDist* FindDist(const PythonEnv& env, std::string_view name) {
-  if (!env.dists) return nullptr;
-  for (const PythonDist& d : *env.dists)
-    if (d.name == name) return &d;
   return nullptr;
 }
 

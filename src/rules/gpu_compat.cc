@@ -20,7 +20,7 @@ namespace {
 
 struct KnownGpu {
   const PciDevice* device;
-  GpuRow row;
+  const GpuRow& row;  ///< in the built-in catalogue, which lives for the process
   std::string Cc() const { return fmt::format("{}.{}", row.cc_major, row.cc_minor); }
   ComputeCapability cc() const { return {row.cc_major, row.cc_minor}; }
 };
@@ -30,7 +30,7 @@ std::vector<KnownGpu> CatalogGpus(const Inventory& inv) {
   const auto& catalog = GpuCatalog::BuiltIn();
   if (!catalog) return out;
   for (const PciDevice* d : NvidiaGpus(inv))
-    if (auto row = catalog->Find(static_cast<uint16_t>(d->vendor_id), static_cast<uint16_t>(d->device_id)))
+    if (const GpuRow* row = catalog->Find(static_cast<uint16_t>(d->vendor_id), static_cast<uint16_t>(d->device_id)))
       out.push_back({d, *row});
   return out;
 }
@@ -79,7 +79,7 @@ void NvccVersusGpu(const Inventory& inv, const std::vector<KnownGpu>& gpus, Find
   if (!cuda || !archs) return;
   for (const KnownGpu& g : gpus) {
     if (archs->CudaCanTarget(*cuda, g.row.cc_major, g.row.cc_minor).value_or(true)) continue;
-    auto row = archs->Find(g.row.cc_major, g.row.cc_minor);
+    const ArchRow* row = archs->Find(g.row.cc_major, g.row.cc_minor);
     std::string when = row && row->removed_in_cuda ? "removed in CUDA " + row->removed_in_cuda->MajorMinor()
                        : row && row->first_cuda   ? "first in CUDA " + row->first_cuda->MajorMinor()
                                                   : "";
@@ -118,13 +118,6 @@ std::optional<TorchCode> CodeOf(const Framework& fw) {
   return code;
 }
 
-std::string Targets(const FatbinScan& scan) {
-  std::vector<std::string> names;
-  for (const auto& t : scan.sass) names.push_back(t.Name());
-  for (const auto& t : scan.ptx) names.push_back(t.Name());
-  return fmt::format("{}", fmt::join(names, " "));
-}
-
 // A CUDA torch with no kernels the GPU can run: older than everything it carries ("too old
 // for the framework"), or a newer GPU than its SASS with no PTX to JIT ("no kernel image").
 void TorchVersusGpu(const Inventory& inv, const std::vector<KnownGpu>& gpus, Findings& out) {
@@ -141,7 +134,7 @@ void TorchVersusGpu(const Inventory& inv, const std::vector<KnownGpu>& gpus, Fin
                        .subject = env.prefix,
                        .evidence = {fmt::format("GPU {}: {} (compute capability {})", g.device->address,
                                                 g.row.name, g.Cc()),
-                                    code->evidence + ": " + Targets(code->scan)},
+                                    code->evidence + ": " + TargetNames(code->scan)},
                        .vars = {{"env", env.prefix}, {"torch", fw.version.value_or("?")},
                                 {"gpu", g.row.name}, {"cc", g.Cc()},
                                 {"sm", fmt::format("sm_{}{}", g.row.cc_major, g.row.cc_minor)},

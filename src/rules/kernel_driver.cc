@@ -7,13 +7,10 @@
 namespace dlrig {
 namespace {
 
+// Unknown (unreadable or malformed), or no node at all, not even nvidiactl: a different
+// problem than this one node missing, so do not claim it.
 bool HasDevice(const KernelDriverFacts& k, const std::string& path) {
-  // Unknown (unreadable or malformed), or no node at all, not even nvidiactl: a different
-  // problem than this one node missing, so do not claim it.
-  if (!k.devices || k.devices->empty()) return true;
-  for (const auto& n : *k.devices)
-    if (n.path == path) return true;
-  return false;
+  return !k.devices || k.devices->empty() || DeviceNodeListed(k, path);
 }
 
 void InTreeDriverBound(const Inventory& inv, Findings& out) {

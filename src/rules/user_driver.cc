@@ -22,12 +22,11 @@ void WrongLibcuda(const Inventory& inv, Findings& out) {
 
 void LibcudaNotFound(const Inventory& inv, Findings& out) {
   if (NvidiaGpus(inv).empty() || !LoadedDriverVersion(inv)) return;
-  for (const auto& pick : inv.user_driver.picks) {
-    if (pick.soname != "libcuda.so.1" || pick.resolution.path) continue;
-    out.push_back({.id = "libcuda-not-found", .subject = "libcuda.so.1",
-                   .evidence = {"libcuda.so.1: " + pick.resolution.path.error().message},
-                   .vars = {{"driver", *LoadedDriverVersion(inv)}}});
-  }
+  const LoaderPick* pick = FindPick(inv, "libcuda.so.1");
+  if (pick == nullptr || pick->resolution.path) return;
+  out.push_back({.id = "libcuda-not-found", .subject = "libcuda.so.1",
+                 .evidence = {"libcuda.so.1: " + pick->resolution.path.error().message},
+                 .vars = {{"driver", *LoadedDriverVersion(inv)}}});
 }
 
 // Return codes of nvmlInit / cuInit that name a cause by themselves.
@@ -64,31 +63,30 @@ void DriverAnswers(const Inventory& inv, Findings& out) {
                    .evidence = {"cuInit: 999 (CUDA_ERROR_UNKNOWN) while NVML initialises"}});
 }
 
-}  // namespace
-
 // WSL: the driver comes from Windows, mounted at /usr/lib/wsl/lib.
 void Wsl(const Inventory& inv, Findings& out) {
   if (!inv.host.virt.wsl) return;
-  for (const auto& pick : inv.user_driver.picks) {
-    if (pick.soname == "libcuda.so" && !pick.resolution.path)
-      out.push_back({.id = "wsl-libcuda-not-found-or-not-symlink", .subject = "libcuda.so",
-                     .evidence = {"/usr/lib/wsl/lib/libcuda.so.1 exists",
-                                  "libcuda.so: " + pick.resolution.path.error().message}});
-    if (pick.soname != "libcuda.so.1" || !pick.resolution.path ||
-        StartsWith(*pick.resolution.path, "/usr/lib/wsl/"))
-      continue;
-    const DriverLibraryFile* f = LoaderPickFile(inv, "libcuda.so.1");
-    if (f == nullptr || f->kind != DriverFileKind::kDriver) continue;  // stubs: their own rule
-    std::vector<std::string> evidence = {"libcuda.so.1 -> " + f->real_path.value_or(f->path)};
-    if (inv.dpkg.packages)
-      for (const auto& p : *inv.dpkg.packages)
-        if (p.installed && (StartsWith(p.name, "nvidia-driver-") ||
-                            StartsWith(p.name, "libnvidia-compute-") || StartsWith(p.name, "cuda-drivers")))
-          evidence.push_back("dpkg: " + p.name + " " + p.version);
-    out.push_back({.id = "wsl-linux-driver-installed-inside-wsl", .subject = "libcuda.so.1",
-                   .evidence = evidence, .vars = {{"path", f->path}}});
-  }
+  // The unversioned name is only asked about when the WSL copy exists (user_driver probe).
+  const LoaderPick* dev = FindPick(inv, "libcuda.so");
+  if (dev != nullptr && !dev->resolution.path)
+    out.push_back({.id = "wsl-libcuda-not-found-or-not-symlink", .subject = "libcuda.so",
+                   .evidence = {"/usr/lib/wsl/lib/libcuda.so.1 exists",
+                                "libcuda.so: " + dev->resolution.path.error().message}});
+  const DriverLibraryFile* f = LoaderPickFile(inv, "libcuda.so.1");
+  if (f == nullptr || f->kind != DriverFileKind::kDriver || StartsWith(f->path, "/usr/lib/wsl/"))
+    return;  // the Windows driver's copy, or a stub (its own rule)
+  std::vector<std::string> evidence = {"libcuda.so.1 -> " + f->real_path.value_or(f->path)};
+  if (inv.dpkg.packages)
+    for (const auto& p : *inv.dpkg.packages)
+      if (p.installed && (StartsWith(p.name, "nvidia-driver-") ||
+                          StartsWith(p.name, "libnvidia-compute-") || StartsWith(p.name, "cuda-drivers")))
+        evidence.push_back("dpkg: " + p.name + " " + p.version);
+  out.push_back({.id = "wsl-linux-driver-installed-inside-wsl", .subject = "libcuda.so.1",
+                 .evidence = evidence, .vars = {{"path", f->path}}});
 }
+
+}  // namespace
+
 
 void UserDriverRules(const Inventory& inv, Findings& out) {
   Wsl(inv, out);

@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "probe/kernel_log.h"
+#include "probe/pci.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

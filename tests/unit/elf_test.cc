@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/strings.h"
+#include "probe/elf_symbols.h"
 #include "test_util.h"
 
 namespace dlrig {
@@ -45,10 +46,13 @@ TEST(ElfTest, ReadsSonameNeededRunpathAndVersionNeeds) {
   EXPECT_TRUE(elf->has_runpath);
   EXPECT_EQ(elf->runpath, (std::vector<std::string>{"$ORIGIN/../x", "/opt/y"}));
   EXPECT_TRUE(elf->rpath.empty());
-  auto libm = std::find_if(elf->version_needs.begin(), elf->version_needs.end(),
-                           [](const ElfVersionNeed& n) { return n.file == "libm.so.6"; });
-  ASSERT_NE(libm, elf->version_needs.end());
-  EXPECT_TRUE(StartsWith(libm->versions.at(0), "GLIBC_2."));
+  // Its .gnu.version_r (read by elf_symbols): libm.so.6 must provide a GLIBC_2.x version.
+  auto symbols = ReadElfSymbols(*root, (tree.dir() / "libf.so").string());
+  ASSERT_TRUE(symbols) << symbols.error().message;
+  auto libm = std::find_if(symbols->version_needs.begin(), symbols->version_needs.end(),
+                           [](const ElfVersionNeedEntry& n) { return n.file == "libm.so.6"; });
+  ASSERT_NE(libm, symbols->version_needs.end());
+  EXPECT_TRUE(StartsWith(libm->version, "GLIBC_2."));
 }
 
 TEST(ElfTest, OldStyleRpathAndStrippedSections) {

@@ -1,4 +1,5 @@
 #include "probe/kernel_log.h"
+#include "probe/pci.h"
 
 #include <gtest/gtest.h>
 
