@@ -100,6 +100,7 @@ site=$("$py" -c 'import torch, os; print(os.path.dirname(os.path.dirname(torch._
   echo
   echo "== 5. GPU code in libtorch_cuda.so: dlrig's fatbin scan, cuobjdump, torch.cuda.get_arch_list()"
   lib=$site/torch/lib/libtorch_cuda.so
+  echo "$(stat -c '%s bytes' "$lib") $lib"
   echo "dlrig:"; "$dlrig" doctor --json --env "$prefix" | python3 -c '
 import json, sys
 for e in json.load(sys.stdin)["python"]["environments"]:
