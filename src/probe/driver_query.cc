@@ -10,6 +10,8 @@
 
 #include <map>
 
+#include <fmt/format.h>
+
 #include "core/strings.h"
 #include "probe/driver_query_child.h"
 
@@ -269,6 +271,55 @@ std::vector<GpuFacts> BuildGpus(const LibraryAnswers& nvml, const DeviceMap& dev
 }
 
 }  // namespace
+
+const char* TopologyName(TopologyLevel level) {
+  switch (level) {
+    case TopologyLevel::kInternal: return "X";
+    case TopologyLevel::kSingle: return "PIX";
+    case TopologyLevel::kMultiple: return "PXB";
+    case TopologyLevel::kHostBridge: return "PHB";
+    case TopologyLevel::kNode: return "NODE";
+    case TopologyLevel::kSystem: return "SYS";
+  }
+  return "?";
+}
+
+// nvmlClocksEventReasons bits (nvml.h, nvmlClocksEventReason* / nvmlClocksThrottleReason*).
+namespace {
+struct ClockEventBit {
+  long long bit;
+  const char* name;
+  bool throttle;  ///< the GPU is held back, not idle or set by an administrator
+};
+constexpr ClockEventBit kClockEventBits[] = {
+    {0x1, "gpu_idle", false},
+    {0x2, "applications_clocks_setting", false},
+    {0x4, "sw_power_cap", true},
+    {0x8, "hw_slowdown", true},
+    {0x10, "sync_boost", false},
+    {0x20, "sw_thermal_slowdown", true},
+    {0x40, "hw_thermal_slowdown", true},
+    {0x80, "hw_power_brake_slowdown", true},
+    {0x100, "display_clock_setting", false},
+};
+}  // namespace
+
+std::vector<std::string> ClockEventNames(long long mask) {
+  std::vector<std::string> names;
+  long long known = 0;
+  for (const auto& b : kClockEventBits) {
+    known |= b.bit;
+    if (mask & b.bit) names.push_back(b.name);
+  }
+  if (long long rest = mask & ~known) names.push_back(fmt::format("{:#x}", rest));
+  return names;
+}
+
+bool ClockEventIsThrottle(long long mask) {
+  for (const auto& b : kClockEventBits)
+    if (b.throttle && (mask & b.bit)) return true;
+  return false;
+}
 
 const char* ComputeModeName(ComputeMode mode) {
   switch (mode) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,37 @@ struct DriverCall {
 enum class ComputeMode { kDefault = 0, kExclusiveThread = 1, kProhibited = 2, kExclusiveProcess = 3 };
 /// nvidia-smi's words: "Default", "Exclusive_Thread", "Prohibited", "Exclusive_Process".
 const char* ComputeModeName(ComputeMode mode);
+
+/// One NVLink link of a GPU.
+struct NvLink {
+  int link = 0;
+  bool active = false;
+  Result<std::string> remote_bus_id = Fail(ErrorKind::kNotFound, "not asked");  ///< the peer
+  Result<long long> version = Fail(ErrorKind::kNotFound, "not asked");
+};
+
+/// A process with memory on a GPU. pid/memory come from NVML; user, command and container
+/// are read from /proc by whoever shows them (the child does not read /proc).
+struct GpuProcess {
+  long long pid = 0;
+  bool graphics = false;  ///< from the graphics list rather than the compute list
+  Result<long long> used_memory_bytes = Fail(ErrorKind::kNotFound, "not asked");
+  std::string user;       ///< "" when unknown
+  std::string command;    ///< /proc/<pid>/cmdline, "" when unknown
+  std::string container;  ///< container id from /proc/<pid>/cgroup, "" when none
+};
+
+/// nvmlGpuTopologyLevel_t: how the PCIe path between two GPUs runs.
+enum class TopologyLevel {
+  kInternal = 0,     ///< same board (multi-GPU board)
+  kSingle = 10,      ///< one PCIe switch (nvidia-smi PIX)
+  kMultiple = 20,    ///< several PCIe switches, no host bridge (PXB)
+  kHostBridge = 30,  ///< the same host bridge (PHB)
+  kNode = 40,        ///< the same NUMA node, across host bridges (NODE)
+  kSystem = 50,      ///< across NUMA nodes / sockets (SYS)
+};
+/// nvidia-smi topo -m's word: "PIX", "PXB", "PHB", "NODE", "SYS", "X" for internal.
+const char* TopologyName(TopologyLevel level);
 
 /// One GPU as NVML describes it (nvmlDeviceGetHandleByIndex order). Every value is a Result:
 /// a call the GPU does not support (NVML_ERROR_NOT_SUPPORTED) is kUnsupported, never 0.
@@ -74,7 +106,58 @@ struct GpuFacts {
   /// 1 not started, 2 in progress, 3 completed) and the registration's nvmlReturn_t.
   Result<long long> fabric_state = Fail(ErrorKind::kNotFound, "not asked");
   Result<long long> fabric_status = Fail(ErrorKind::kNotFound, "not asked");
+
+  // Identity and fixed facts.
+  Result<std::string> serial = Fail(ErrorKind::kNotFound, "not asked");  ///< board serial
+  /// PCI device and vendor id as NVML packs them (0x233010DE: device 0x2330, vendor 0x10de).
+  Result<long long> pci_device_id = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> memory_free_bytes = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> memory_bus_width_bits = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> power_default_limit_mw = Fail(ErrorKind::kNotFound, "not asked");
+  /// nvmlDeviceGetTemperatureThreshold: where the GPU slows down / shuts down; the highest
+  /// operating temperature of the GPU and of its memory.
+  Result<long long> temperature_slowdown_c = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> temperature_shutdown_c = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> temperature_gpu_max_c = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> temperature_memory_max_c = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> clock_sm_max_mhz = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> clock_memory_max_mhz = Fail(ErrorKind::kNotFound, "not asked");
+
+  // Live values (what a sampler asks every tick).
+  Result<long long> clock_sm_mhz = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> clock_memory_mhz = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> clock_graphics_mhz = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> utilization_gpu_percent = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> utilization_memory_percent = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> memory_temperature_c = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> fan_percent = Fail(ErrorKind::kNotFound, "not asked");  ///< fan 0
+  Result<long long> performance_state = Fail(ErrorKind::kNotFound, "not asked");  ///< P0..P15
+  /// Energy since the driver loaded, millijoules (Volta+): a counter.
+  Result<long long> energy_mj = Fail(ErrorKind::kNotFound, "not asked");
+  /// PCIe throughput over NVML's 20 ms window, KB/s (transmitted / received by the GPU).
+  Result<long long> pcie_tx_kbps = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> pcie_rx_kbps = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> pcie_replay_count = Fail(ErrorKind::kNotFound, "not asked");  ///< a counter
+  Result<long long> ecc_corrected_volatile = Fail(ErrorKind::kNotFound, "not asked");
+  Result<long long> ecc_corrected_aggregate = Fail(ErrorKind::kNotFound, "not asked");
+  /// nvmlClocksEventReasons bit mask (why clocks are below their maximum); ClockEventNames
+  /// decodes it.
+  Result<long long> clock_event_reasons = Fail(ErrorKind::kNotFound, "not asked");
+  /// Every NVLink link the GPU has (nvmlDeviceGetNvLinkState over NVML_NVLINK_MAX_LINKS);
+  /// kUnsupported on a GPU without NVLink.
+  Result<std::vector<NvLink>> nvlinks = Fail(ErrorKind::kNotFound, "not asked");
+  /// Compute and graphics processes with memory on this GPU.
+  Result<std::vector<GpuProcess>> processes = Fail(ErrorKind::kNotFound, "not asked");
+  /// nvmlDeviceGetTopologyCommonAncestor to every other GPU (by index), for `topo -m`.
+  std::map<int, Result<TopologyLevel>> topology;
 };
+
+/// The decoded names of a clock-event-reasons mask ("sw_power_cap", "hw_thermal_slowdown"...),
+/// in bit order; unknown bits as "0x..".
+std::vector<std::string> ClockEventNames(long long mask);
+/// The reasons that mean the GPU is being held back (power, thermal, hardware slowdown), as
+/// opposed to idle or a clock setting.
+bool ClockEventIsThrottle(long long mask);
 
 /// At most this many GPUs are asked about (NVML's index order); more are not described.
 inline constexpr int kMaxQueriedGpus = 64;

@@ -1,0 +1,65 @@
+// pyproject.toml (PEP 621): [project] dependencies and optional-dependencies, requires-python,
+// and uv's [[tool.uv.index]] (how uv projects point torch at download.pytorch.org).
+#include <fmt/format.h>
+
+#include "core/toml.h"
+#include "plan/project_files.h"
+
+namespace dlrig {
+
+namespace {
+
+Located At(const toml::node& node, std::string_view text, const std::string& path) {
+  int line = static_cast<int>(node.source().begin.line);
+  return Located{path, line, LineOf(text, line)};
+}
+
+Result<void> AddDependencies(const toml::array& deps, std::string_view text, const std::string& path,
+                             ProjectFacts& facts) {
+  for (const toml::node& d : deps) {
+    Located at = At(d, text, path);
+    auto s = d.value<std::string>();
+    if (!s) return Fail(ErrorKind::kMalformed, fmt::format("{}:{}: a dependency that is not a string", path, at.line));
+    auto spec = ParsePipRequirement(*s, at);
+    if (!spec)
+      return Fail(ErrorKind::kMalformed, fmt::format("{}:{}: not a PEP 508 requirement: {}", path, at.line, *s));
+    facts.packages.push_back(std::move(*spec));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<ProjectFacts> ParsePyproject(std::string_view text, const std::string& path) {
+  auto doc = ParseToml(text, path);
+  if (!doc) return tl::unexpected(doc.error());
+  ProjectFacts facts;
+  facts.kind = ProjectFileKind::kPyproject;
+  facts.path = path;
+  const toml::table* project = (*doc)["project"].as_table();
+  if (project != nullptr) {
+    if (const toml::array* deps = (*project)["dependencies"].as_array())
+      if (auto r = AddDependencies(*deps, text, path, facts); !r) return tl::unexpected(r.error());
+    if (const toml::table* optional = (*project)["optional-dependencies"].as_table())
+      for (const auto& [group, deps] : *optional)
+        if (const toml::array* list = deps.as_array())
+          if (auto r = AddDependencies(*list, text, path, facts); !r) return tl::unexpected(r.error());
+    if (const toml::node* rp = project->get("requires-python"); rp != nullptr && rp->is_string()) {
+      PackageSpec python;
+      python.name = "python";
+      python.manager = "pip";
+      python.spec = *rp->value<std::string>();
+      python.at = At(*rp, text, path);
+      facts.python = python;
+    }
+  }
+  if (const toml::array* indexes = (*doc)["tool"]["uv"]["index"].as_array())
+    for (const toml::node& i : *indexes)
+      if (const toml::table* t = i.as_table())
+        if (const toml::node* url = t->get("url"); url != nullptr && url->is_string())
+          facts.indexes.push_back({*url->value<std::string>(), !(*t)["default"].value_or(false),
+                                   At(*url, text, path)});
+  return facts;
+}
+
+}  // namespace dlrig
