@@ -81,6 +81,66 @@ def main(gpus_path, smi_path):
             g.findtext("gpu_power_readings/average_power_draw"))
         pw = o.get("power_mw")
         row(f"gpu{i} power draw W", pw and pw / 1000, draw, near(pw and pw / 1000, draw, 15))
+        row(f"gpu{i} serial", o.get("serial"), g.findtext("serial"))
+        pci_id = o.get("pci_device_id")
+        row(f"gpu{i} PCI device id", pci_id and f"0x{pci_id:08X}", g.findtext("pci/pci_device_id"))
+        free = num(g.findtext("fb_memory_usage/free"))
+        mf = o.get("memory_free_bytes")
+        row(f"gpu{i} memory free MiB", mf and round(mf / MIB), free, near(mf and mf / MIB, free, 64))
+        for ours_key, path in (("clock_sm_max_mhz", "max_clocks/sm_clock"),
+                               ("clock_memory_max_mhz", "max_clocks/mem_clock")):
+            row(f"gpu{i} {path}", o.get(ours_key), num(g.findtext(path)),
+                near(o.get(ours_key), num(g.findtext(path)), 0))
+        # Live clocks move between the two runs: an idle GPU may step a clock level.
+        for ours_key, path in (("clock_sm_mhz", "clocks/sm_clock"), ("clock_memory_mhz", "clocks/mem_clock")):
+            ref = num(g.findtext(path))
+            row(f"gpu{i} {path}", o.get(ours_key), ref, near(o.get(ours_key), ref, 200))
+        dl = o.get("power_default_limit_mw")
+        ref = num(g.findtext("gpu_power_readings/default_power_limit"))
+        row(f"gpu{i} default power limit W", dl and dl / 1000, ref, near(dl and dl / 1000, ref, 0.5))
+        temps = (("temperature_shutdown_c", "temperature/gpu_temp_max_threshold"),
+                 ("temperature_slowdown_c", "temperature/gpu_temp_slow_threshold"),
+                 ("temperature_gpu_max_c", "temperature/gpu_temp_max_gpu_threshold"),
+                 ("temperature_memory_max_c", "temperature/gpu_temp_max_mem_threshold"))
+        for ours_key, path in temps:
+            row(f"gpu{i} {path}", o.get(ours_key), num(g.findtext(path)),
+                near(o.get(ours_key), num(g.findtext(path)), 0))
+        mt_ref = num(g.findtext("temperature/memory_temp"))
+        row(f"gpu{i} memory temperature C", o.get("memory_temperature_c"), mt_ref,
+            near(o.get("memory_temperature_c"), mt_ref, 3))
+        fan = g.findtext("fan_speed")
+        row(f"gpu{i} fan", o.get("fan_percent"), fan,
+            near(o.get("fan_percent"), num(fan), 5) if num(fan) is not None
+            else isinstance(o.get("fan_percent"), dict))
+        util = num(g.findtext("utilization/gpu_util"))
+        row(f"gpu{i} utilisation %", o.get("utilization_gpu_percent"), util,
+            near(o.get("utilization_gpu_percent"), util, 10))
+        ps = o.get("performance_state")
+        row(f"gpu{i} performance state", ps if isinstance(ps, dict) else f"P{ps}",
+            g.findtext("performance_state"))
+        row(f"gpu{i} PCIe replay counter", o.get("pcie_replay_count"), g.findtext("pci/replay_counter"))
+        vol = g.find("ecc_errors/volatile")
+        if vol is not None:
+            corrected = sum(int(e.text) for e in vol if e.tag.endswith("_correctable") and
+                            not e.tag.endswith("uncorrectable") and (e.text or "").isdigit())
+            row(f"gpu{i} ECC corrected volatile (sum)", o.get("ecc_corrected_volatile"), corrected)
+        reasons = g.find("clocks_event_reasons") or g.find("clocks_throttle_reasons")
+        if reasons is not None:
+            active = sorted(e.tag.replace("clocks_event_reason_", "").replace("clocks_throttle_reason_", "")
+                            for e in reasons if e.text == "Active")
+            ours = o.get("clock_event_reasons")
+            names = sorted(ours["names"]) if isinstance(ours, dict) and "names" in ours else ours
+            smi_names = {"sw_power_cap": "sw_power_cap", "hw_slowdown": "hw_slowdown",
+                         "sw_thermal_slowdown": "sw_thermal_slowdown",
+                         "hw_thermal_slowdown": "hw_thermal_slowdown",
+                         "hw_power_brake_slowdown": "hw_power_brake_slowdown", "gpu_idle": "gpu_idle",
+                         "applications_clocks_setting": "applications_clocks_setting",
+                         "sync_boost": "sync_boost", "display_clock_setting": "display_clock_setting"}
+            row(f"gpu{i} clock event reasons", names, sorted(smi_names.get(a, a) for a in active))
+        smi_pids = sorted(int(p.findtext("pid")) for p in g.findall("processes/process_info"))
+        ours_p = o.get("processes")
+        row(f"gpu{i} process pids", sorted(p["pid"] for p in ours_p) if isinstance(ours_p, list) else ours_p,
+            smi_pids)
         ds = o.get("datasheet") or {}
         row(f"gpu{i} datasheet name (data/gpus.toml)", ds.get("name"), g.findtext("product_name"),
             bool(ds.get("name")))

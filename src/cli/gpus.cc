@@ -58,17 +58,6 @@ json DatasheetJson(const GpuRow& r) {
                            {"fp16", opt(r.peak_tflops.fp16)}, {"fp8", opt(r.peak_tflops.fp8)}}}};
 }
 
-// Why no GPU can be described, in one line, or "" when NVML answered.
-std::string Unavailable(const LibraryAnswers& nvml) {
-  if (!nvml.loaded_path)
-    return "cannot load NVML: " + nvml.loaded_path.error().message;
-  for (const auto& c : nvml.calls)
-    if (c.function.starts_with("nvmlInit") && c.code && *c.code != 0)
-      return fmt::format("{} returned {} ({})", c.function, *c.code, c.message);
-  if (!nvml.device_count) return "no device count: " + nvml.device_count.error().message;
-  return "";
-}
-
 }  // namespace
 
 int RunGpus(const std::vector<std::string>& args) {
@@ -84,10 +73,11 @@ int RunGpus(const std::vector<std::string>& args) {
   ProbeContext ctx = session->context();
   DriverQueryOptions options = DriverQueryOptionsFor(ctx);
   options.cuda_library.clear();  // NVML describes the GPUs; cuInit would only cost time
+  options.processes = options.nvlinks = options.topology = options.pcie_throughput = true;
   DriverQuery query = QueryDriver(options);
   PciFacts pci = ProbePci(ctx);
   const LibraryAnswers& nvml = query.nvml;
-  std::string why = Unavailable(nvml);
+  std::string why = NvmlUnavailableReason(nvml);
 
   if (as_json) {
     json j = {{"schema", "dlrig.gpus/1"},
@@ -107,6 +97,13 @@ int RunGpus(const std::vector<std::string>& args) {
       gj["datasheet"] = row ? DatasheetJson(*row) : json(nullptr);
       j["gpus"].push_back(gj);
     }
+    json matrix = json::array();
+    for (size_t a = 0; a < nvml.devices.size(); ++a) {
+      json r = json::array();
+      for (size_t b = 0; b < nvml.devices.size(); ++b) r.push_back(TopologyCell(nvml.devices, a, b));
+      matrix.push_back(r);
+    }
+    j["topology"] = matrix;
     std::string text = j.dump(2);
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fputc('\n', stdout);
@@ -126,6 +123,7 @@ int RunGpus(const std::vector<std::string>& args) {
                                  d->local_cpulist.value_or("?")));
         if (const GpuRow* row = CatalogRow(d)) out.Detail(DatasheetText(*row));
       }
+      RenderTopology(out, nvml.devices);
     }
     const std::string& text = out.str();
     std::fwrite(text.data(), 1, text.size(), stdout);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <map>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -182,6 +183,39 @@ ComputeMode AsComputeMode(const std::string& text, bool* ok) {
   return *ok ? static_cast<ComputeMode>(*v) : ComputeMode::kDefault;
 }
 
+TopologyLevel AsTopology(const std::string& text, bool* ok) {
+  auto v = ParseInt(text);
+  *ok = v && (*v == 0 || *v == 10 || *v == 20 || *v == 30 || *v == 40 || *v == 50);
+  return *ok ? static_cast<TopologyLevel>(*v) : TopologyLevel::kSystem;
+}
+
+// "<pid> <c|g> <bytes or ->"
+std::optional<GpuProcess> ParseProcess(std::string_view text) {
+  auto words = Split(text, ' ');
+  if (words.size() != 3 || (words[1] != "c" && words[1] != "g")) return std::nullopt;
+  auto pid = ParseInt(words[0]);
+  if (!pid || *pid <= 0) return std::nullopt;
+  GpuProcess p;
+  p.pid = *pid;
+  p.graphics = words[1] == "g";
+  if (auto bytes = ParseInt(words[2]); bytes && *bytes >= 0) p.used_memory_bytes = *bytes;
+  else p.used_memory_bytes = Fail(ErrorKind::kUnsupported, "NVML does not know (NVML_VALUE_NOT_AVAILABLE)");
+  return p;
+}
+
+// "<active 0|1> <version or -> <remote bus id or ->"
+std::optional<NvLink> ParseNvLink(std::string_view text) {
+  auto words = Split(text, ' ');
+  if (words.size() != 3 || (words[0] != "0" && words[0] != "1")) return std::nullopt;
+  NvLink l;
+  l.active = words[0] == "1";
+  if (auto v = ParseInt(words[1])) l.version = *v;
+  else l.version = Fail(ErrorKind::kUnsupported, "nvmlDeviceGetNvLinkVersion gave no answer");
+  if (words[2] != "-") l.remote_bus_id = words[2];
+  else l.remote_bus_id = Fail(ErrorKind::kNotFound, l.active ? "NVML named no peer" : "link inactive");
+  return l;
+}
+
 // The answer for one field, from its line or, when it has none, from why it has none.
 template <class T>
 Result<T> DeviceValue(const DeviceLines& d, const std::string& field, const Error& no_line,
@@ -203,6 +237,30 @@ Result<T> DeviceValue(const DeviceLines& d, const std::string& field, const Erro
               function + " returned " + status + ": " + message);
 }
 
+// A list field: "<count_field> = <n>" closes entries "<prefix><k> = <entry>" (k < n); the
+// count's error is the list's.
+template <class T>
+Result<std::vector<T>> BuildList(const DeviceLines& d, const std::string& count_field,
+                                 const std::string& prefix, const Error& no_line,
+                                 std::optional<T> (*parse)(std::string_view)) {
+  auto count = DeviceValue<long long>(d, count_field, no_line, AsLong);
+  if (!count) return tl::unexpected(count.error());
+  std::vector<T> out;
+  for (const auto& [field, answer] : d.fields) {
+    if (!field.starts_with(prefix)) continue;
+    auto k = ParseInt(std::string_view(field).substr(prefix.size()));
+    auto [status, tail] = Head(answer);
+    if (!k || *k < 0 || *k >= *count || status != "=") continue;
+    if (auto entry = parse(tail)) {
+      if constexpr (std::is_same_v<T, NvLink>) entry->link = static_cast<int>(*k);
+      out.push_back(*entry);
+    }
+  }
+  if constexpr (std::is_same_v<T, NvLink>)
+    std::sort(out.begin(), out.end(), [](const NvLink& a, const NvLink& b) { return a.link < b.link; });
+  return out;
+}
+
 GpuFacts BuildGpu(int index, const DeviceLines& d, const ChildEnd& end) {
   GpuFacts g;
   g.index = index;
@@ -218,6 +276,7 @@ GpuFacts BuildGpu(int index, const DeviceLines& d, const ChildEnd& end) {
     no_line = Error{ErrorKind::kNotFound, "not asked"};
   }
   g.name = DeviceValue<std::string>(d, "name", no_line, AsString);
+  g.serial = DeviceValue<std::string>(d, "serial", no_line, AsString);
   g.uuid = DeviceValue<std::string>(d, "uuid", no_line, AsString);
   g.pci_bus_id = DeviceValue<std::string>(d, "pci_bus_id", no_line, AsString);
   g.compute_capability = DeviceValue<std::string>(d, "compute_capability", no_line, AsString);
@@ -249,8 +308,41 @@ GpuFacts BuildGpu(int index, const DeviceLines& d, const ChildEnd& end) {
         {"power_mw", &GpuFacts::power_mw},
         {"power_limit_mw", &GpuFacts::power_limit_mw},
         {"fabric_state", &GpuFacts::fabric_state},
-        {"fabric_status", &GpuFacts::fabric_status}})
+        {"fabric_status", &GpuFacts::fabric_status},
+        {"pci_device_id", &GpuFacts::pci_device_id},
+        {"memory_free_bytes", &GpuFacts::memory_free_bytes},
+        {"memory_bus_width_bits", &GpuFacts::memory_bus_width_bits},
+        {"power_default_limit_mw", &GpuFacts::power_default_limit_mw},
+        {"temperature_slowdown_c", &GpuFacts::temperature_slowdown_c},
+        {"temperature_shutdown_c", &GpuFacts::temperature_shutdown_c},
+        {"temperature_gpu_max_c", &GpuFacts::temperature_gpu_max_c},
+        {"temperature_memory_max_c", &GpuFacts::temperature_memory_max_c},
+        {"clock_sm_max_mhz", &GpuFacts::clock_sm_max_mhz},
+        {"clock_memory_max_mhz", &GpuFacts::clock_memory_max_mhz},
+        {"clock_sm_mhz", &GpuFacts::clock_sm_mhz},
+        {"clock_memory_mhz", &GpuFacts::clock_memory_mhz},
+        {"clock_graphics_mhz", &GpuFacts::clock_graphics_mhz},
+        {"utilization_gpu_percent", &GpuFacts::utilization_gpu_percent},
+        {"utilization_memory_percent", &GpuFacts::utilization_memory_percent},
+        {"memory_temperature_c", &GpuFacts::memory_temperature_c},
+        {"fan_percent", &GpuFacts::fan_percent},
+        {"performance_state", &GpuFacts::performance_state},
+        {"energy_mj", &GpuFacts::energy_mj},
+        {"pcie_tx_kbps", &GpuFacts::pcie_tx_kbps},
+        {"pcie_rx_kbps", &GpuFacts::pcie_rx_kbps},
+        {"pcie_replay_count", &GpuFacts::pcie_replay_count},
+        {"ecc_corrected_volatile", &GpuFacts::ecc_corrected_volatile},
+        {"ecc_corrected_aggregate", &GpuFacts::ecc_corrected_aggregate},
+        {"clock_event_reasons", &GpuFacts::clock_event_reasons}})
     g.*member = DeviceValue<long long>(d, field, no_line, AsLong);
+  g.processes = BuildList<GpuProcess>(d, "processes", "process.", no_line, ParseProcess);
+  g.nvlinks = BuildList<NvLink>(d, "nvlinks", "nvlink.", no_line, ParseNvLink);
+  for (const auto& [field, answer] : d.fields) {
+    if (!field.starts_with("topology.")) continue;
+    auto other = ParseInt(std::string_view(field).substr(9));
+    if (other && *other >= 0 && *other < kMaxQueriedGpus)
+      g.topology[static_cast<int>(*other)] = DeviceValue<TopologyLevel>(d, field, no_line, AsTopology);
+  }
   if (!d.fields.count("mig_devices") && g.mig_enabled && !*g.mig_enabled)
     g.mig_devices = Fail(ErrorKind::kUnsupported, "not asked: MIG is disabled");
   return g;
@@ -271,6 +363,16 @@ std::vector<GpuFacts> BuildGpus(const LibraryAnswers& nvml, const DeviceMap& dev
 }
 
 }  // namespace
+
+std::string NvmlUnavailableReason(const LibraryAnswers& nvml) {
+  if (!nvml.loaded_path) return "cannot load NVML: " + nvml.loaded_path.error().message;
+  for (const auto& c : nvml.calls)
+    if (c.function.starts_with("nvmlInit") && (!c.code || *c.code != 0))
+      return c.code ? fmt::format("{} returned {} ({})", c.function, *c.code, c.message)
+                    : c.function + ": " + c.message;
+  if (!nvml.device_count) return "no device count: " + nvml.device_count.error().message;
+  return "";
+}
 
 const char* TopologyName(TopologyLevel level) {
   switch (level) {

@@ -185,6 +185,13 @@ struct DriverQueryOptions {
   std::string nvml_library = "libnvidia-ml.so.1";
   std::string cuda_library = "libcuda.so.1";
   std::chrono::milliseconds deadline{5000};  ///< for the whole query, both libraries
+  /// What else is asked per GPU beyond identity, health and the cheap live values (doctor
+  /// needs none of it): processes, NVLink links, topology between GPUs, and PCIe throughput
+  /// (which NVML measures over a 20 ms window per GPU).
+  bool processes = false;
+  bool nvlinks = false;
+  bool topology = false;
+  bool pcie_throughput = false;
 };
 
 /// How the child ended, for ParseDriverQuery.
@@ -194,6 +201,10 @@ struct ChildEnd {
   int exit_code = 0;
   std::chrono::milliseconds deadline{0};
 };
+
+/// Why NVML could describe no GPU, in one line ("cannot load NVML: ...", "nvmlInit_v2
+/// returned 18 (...)"), or "" when it answered.
+std::string NvmlUnavailableReason(const LibraryAnswers& nvml);
 
 /// Forks, queries both libraries in the child, and always returns (never hangs past the
 /// deadline plus a kill). Touches the real machine: callers check ProbeContext::load_libraries.

@@ -10,5 +10,10 @@ namespace dlrig {
 
 void RenderGpu(TextWriter& out, const GpuFacts& g);
 json GpuJson(const GpuFacts& g);
+/// How GPU i reaches GPU j, in `nvidia-smi topo -m`'s words: "NV<n>" when n NVLink links join
+/// them, else the PCIe level ("PIX", "PXB", "PHB", "NODE", "SYS"); "X" for i == j, "?" unknown.
+std::string TopologyCell(const std::vector<GpuFacts>& gpus, size_t i, size_t j);
+/// The `topo -m` matrix: a header row and one row per GPU.
+void RenderTopology(TextWriter& out, const std::vector<GpuFacts>& gpus);
 
 }  // namespace dlrig
