@@ -83,7 +83,7 @@ def main(gpus_path, smi_path):
         row(f"gpu{i} power draw W", pw and pw / 1000, draw, near(pw and pw / 1000, draw, 15))
         row(f"gpu{i} serial", o.get("serial"), g.findtext("serial"))
         pci_id = o.get("pci_device_id")
-        row(f"gpu{i} PCI device id", pci_id and f"0x{pci_id:08X}", g.findtext("pci/pci_device_id"))
+        row(f"gpu{i} PCI device id", pci_id and f"{pci_id:08X}", g.findtext("pci/pci_device_id"))
         free = num(g.findtext("fb_memory_usage/free"))
         mf = o.get("memory_free_bytes")
         row(f"gpu{i} memory free MiB", mf and round(mf / MIB), free, near(mf and mf / MIB, free, 64))
@@ -124,7 +124,9 @@ def main(gpus_path, smi_path):
             corrected = sum(int(e.text) for e in vol if e.tag.endswith("_correctable") and
                             not e.tag.endswith("uncorrectable") and (e.text or "").isdigit())
             row(f"gpu{i} ECC corrected volatile (sum)", o.get("ecc_corrected_volatile"), corrected)
-        reasons = g.find("clocks_event_reasons") or g.find("clocks_throttle_reasons")
+        reasons = g.find("clocks_event_reasons")
+        if reasons is None:
+            reasons = g.find("clocks_throttle_reasons")
         if reasons is not None:
             active = sorted(e.tag.replace("clocks_event_reason_", "").replace("clocks_throttle_reason_", "")
                             for e in reasons if e.text == "Active")

@@ -43,7 +43,25 @@ echo "compare exit $?" >>"$out/compare-gpus.txt"
   done
 } >"$out/speed.txt" 2>&1
 COLUMNS=80 "$dlrig" top --once --no-color >"$out/top-once.txt" 2>&1
-[[ -x scripts/bench-top.sh ]] && scripts/bench-top.sh "$dlrig" 30 >"$out/bench-top.txt" 2>&1
+if command -v tmux >/dev/null; then
+  scripts/bench-top.sh "$dlrig" 30 >"$out/bench-top.txt" 2>&1
+elif command -v script >/dev/null; then
+  # No tmux there: a pseudo-terminal from util-linux's script, 80x24, top at 1 Hz for 30 s.
+  TERM=xterm script -qfc "stty cols 80 rows 24; exec $dlrig top --interval 1s" /dev/null </dev/zero >/dev/null 2>&1 &
+  sh_pid=$!
+  sleep 4
+  top_pid=$(pgrep -f "$dlrig top --interval" | head -1)
+  ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+  kids() { cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep . ; }
+  child=$(kids "$top_pid" | head -1)
+  a=$(ticks "$top_pid"); c0=$(ticks "$child"); t0=$(date +%s%N); sleep 30
+  b=$(ticks "$top_pid"); c1=$(ticks "$child"); t1=$(date +%s%N)
+  hz=$(getconf CLK_TCK)
+  awk -v t=$((b - a)) -v c=$((c1 - c0)) -v hz="$hz" -v w=$(( (t1 - t0) / 1000000 )) 'BEGIN {
+    printf "top_process_cpu_percent %.3f\nnvml_child_cpu_percent %.3f\ntotal_cpu_percent %.3f\nwindow_ms %d\n",
+      100 * t / hz / (w / 1000), 100 * c / hz / (w / 1000), 100 * (t + c) / hz / (w / 1000), w }' >"$out/bench-top.txt"
+  kill "$top_pid" "$sh_pid" 2>/dev/null
+fi
 [[ -x scripts/bench-serve.sh ]] && DLRIG="$dlrig" scripts/bench-serve.sh --real --duration 20 >"$out/bench-serve.txt" 2>&1
 [[ -x scripts/bench-serve.sh ]] && DLRIG="$dlrig" scripts/bench-serve.sh --real --naming dcgm --duration 10 >"$out/bench-serve-dcgm.txt" 2>&1
 db=$(mktemp -d)/h.db

@@ -73,7 +73,9 @@ int RunGpus(const std::vector<std::string>& args) {
   ProbeContext ctx = session->context();
   DriverQueryOptions options = DriverQueryOptionsFor(ctx);
   options.cuda_library.clear();  // NVML describes the GPUs; cuInit would only cost time
-  options.processes = options.nvlinks = options.topology = options.pcie_throughput = true;
+  // PCIe throughput is left to top and serve: NVML samples it over 20 ms per GPU and counter,
+  // which would double this command's time on a 2-GPU machine.
+  options.processes = options.nvlinks = options.topology = true;
   DriverQuery query = QueryDriver(options);
   PciFacts pci = ProbePci(ctx);
   const LibraryAnswers& nvml = query.nvml;

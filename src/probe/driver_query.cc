@@ -189,6 +189,13 @@ TopologyLevel AsTopology(const std::string& text, bool* ok) {
   return *ok ? static_cast<TopologyLevel>(*v) : TopologyLevel::kSystem;
 }
 
+// nvmlGpuP2PStatus_t: 0 is NVML_P2P_STATUS_OK, 1..6 say why not.
+bool AsP2pOk(const std::string& text, bool* ok) {
+  auto v = ParseInt(text);
+  *ok = v && *v >= 0 && *v <= 6;
+  return *ok && *v == 0;
+}
+
 // "<pid> <c|g> <bytes or ->"
 std::optional<GpuProcess> ParseProcess(std::string_view text) {
   auto words = Split(text, ' ');
@@ -338,10 +345,13 @@ GpuFacts BuildGpu(int index, const DeviceLines& d, const ChildEnd& end) {
   g.processes = BuildList<GpuProcess>(d, "processes", "process.", no_line, ParseProcess);
   g.nvlinks = BuildList<NvLink>(d, "nvlinks", "nvlink.", no_line, ParseNvLink);
   for (const auto& [field, answer] : d.fields) {
-    if (!field.starts_with("topology.")) continue;
-    auto other = ParseInt(std::string_view(field).substr(9));
-    if (other && *other >= 0 && *other < kMaxQueriedGpus)
-      g.topology[static_cast<int>(*other)] = DeviceValue<TopologyLevel>(d, field, no_line, AsTopology);
+    bool topology = field.starts_with("topology."), p2p = field.starts_with("nvlink_p2p.");
+    if (!topology && !p2p) continue;
+    auto other = ParseInt(std::string_view(field).substr(field.find('.') + 1));
+    if (!other || *other < 0 || *other >= kMaxQueriedGpus) continue;
+    int j = static_cast<int>(*other);
+    if (topology) g.topology[j] = DeviceValue<TopologyLevel>(d, field, no_line, AsTopology);
+    else g.nvlink_p2p[j] = DeviceValue<bool>(d, field, no_line, AsP2pOk);
   }
   if (!d.fields.count("mig_devices") && g.mig_enabled && !*g.mig_enabled)
     g.mig_devices = Fail(ErrorKind::kUnsupported, "not asked: MIG is disabled");

@@ -150,6 +150,9 @@ struct GpuFacts {
   Result<std::vector<GpuProcess>> processes = Fail(ErrorKind::kNotFound, "not asked");
   /// nvmlDeviceGetTopologyCommonAncestor to every other GPU (by index), for `topo -m`.
   std::map<int, Result<TopologyLevel>> topology;
+  /// nvmlDeviceGetP2PStatus(NVLINK) to every other GPU: true when they reach each other over
+  /// NVLink, directly or through NVSwitches.
+  std::map<int, Result<bool>> nvlink_p2p;
 };
 
 /// The decoded names of a clock-event-reasons mask ("sw_power_cap", "hw_thermal_slowdown"...),

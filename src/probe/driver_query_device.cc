@@ -296,7 +296,9 @@ void AskNvLinks(DeviceAsker& ask, const DeviceSymbols& s, Device dev) {
   ask.Value("nvlinks", links);
 }
 
-// "topology.<j> = <nvmlGpuTopologyLevel_t>" for every other GPU j.
+// "topology.<j> = <nvmlGpuTopologyLevel_t>" for every other GPU j, and "nvlink_p2p.<j> =
+// <nvmlGpuP2PStatus_t>": whether they reach each other over NVLink (directly or through
+// NVSwitches, where the links' far end is a switch rather than the peer).
 void AskTopology(Emitter& out, const DeviceSymbols& s, const Symbol& err,
                  const std::vector<Device>& handles) {
   using TopoFn = Return (*)(Device, Device, int*);
@@ -310,6 +312,13 @@ void AskTopology(Emitter& out, const DeviceSymbols& s, const Symbol& err,
       if (ask.Ask(s.topology, field,
                   [&] { return As<TopoFn>(s.topology)(handles[i], handles[j], &level); }))
         ask.Value(field, std::to_string(level));
+      int status = 0;
+      using P2pFn = Return (*)(Device, Device, int, int*);
+      field = "nvlink_p2p." + std::to_string(j);
+      if (ask.Ask(s.p2p_status, field, [&] {
+            return As<P2pFn>(s.p2p_status)(handles[i], handles[j], nvml::kP2pCapsNvlink, &status);
+          }))
+        ask.Value(field, std::to_string(status));
     }
   }
 }

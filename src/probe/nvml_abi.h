@@ -35,7 +35,9 @@ constexpr int kClockGraphics = 0, kClockSm = 1, kClockMem = 2;
 constexpr int kPcieTxBytes = 0, kPcieRxBytes = 1;
 constexpr unsigned kFieldMemoryTemp = 82;     // NVML_FI_DEV_MEMORY_TEMP
 constexpr unsigned kNvLinkMaxLinks = 18;      // NVML_NVLINK_MAX_LINKS
-constexpr unsigned kMigEnable = 1;            // NVML_DEVICE_MIG_ENABLE
+constexpr unsigned kMigEnable = 1;
+constexpr int kP2pCapsNvlink = 2;             // NVML_P2P_CAPS_INDEX_NVLINK
+constexpr int kP2pStatusOk = 0;               // NVML_P2P_STATUS_OK            // NVML_DEVICE_MIG_ENABLE
 constexpr unsigned long long kValueNotAvailable = ~0ULL;  // NVML_VALUE_NOT_AVAILABLE
 constexpr Return kSuccess = 0;
 constexpr Return kInvalidArgument = 2;        // NVML_ERROR_INVALID_ARGUMENT
@@ -154,6 +156,7 @@ static_assert(sizeof(ProcessInfo) == 24, "nvmlProcessInfo_t");
   X(graphics_processes, "nvmlDeviceGetGraphicsRunningProcesses_v3",                 \
     "nvmlDeviceGetGraphicsRunningProcesses_v2")                                     \
   X(topology, "nvmlDeviceGetTopologyCommonAncestor")                                \
+  X(p2p_status, "nvmlDeviceGetP2PStatus")                                           \
   X(fabric, "nvmlDeviceGetGpuFabricInfo")
 
 #define DLRIG_CUDA_SYMBOLS(X)                                                       \

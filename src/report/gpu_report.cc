@@ -43,6 +43,12 @@ std::string TopologyCell(const std::vector<GpuFacts>& gpus, size_t i, size_t j) 
     for (const NvLink& l : *a.nvlinks)
       if (l.active && l.remote_bus_id && peer && NormalizePciAddress(*l.remote_bus_id) == peer) ++links;
     if (links > 0) return "NV" + std::to_string(links);
+    // Through NVSwitches every active link reaches every peer, as topo -m counts them.
+    auto p2p = a.nvlink_p2p.find(static_cast<int>(j));
+    int active = 0;
+    for (const NvLink& l : *a.nvlinks) active += l.active;
+    if (p2p != a.nvlink_p2p.end() && p2p->second && *p2p->second && active > 0)
+      return "NV" + std::to_string(active);
   }
   auto it = a.topology.find(static_cast<int>(j));
   if (it == a.topology.end() || !it->second) return "?";
@@ -217,6 +223,9 @@ json GpuJson(const GpuFacts& g) {
   for (const auto& [other, level] : g.topology)
     topo[std::to_string(other)] = level ? json(TopologyName(*level)) : UnavailableJson(level.error());
   j["topology"] = topo;
+  json p2p = json::object();
+  for (const auto& [other, ok] : g.nvlink_p2p) p2p[std::to_string(other)] = FactJson(ok);
+  j["nvlink_p2p"] = p2p;
   return j;
 }
 

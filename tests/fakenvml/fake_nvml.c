@@ -27,6 +27,7 @@
  *   gpu<i>.processes=<pid>:<bytes>,...   compute processes (bytes "-": not available)
  *   gpu<i>.graphics_processes=...        graphics processes
  *   gpu<i>.topology<j>=<level>     nvmlGpuTopologyLevel_t to GPU j (default 50, SYS)
+ *   gpu<i>.nvlink_p2p<j>=1         GPU j is reachable over NVLink (P2P status OK)
  *   gpu<i>.lost=1                  every call for GPU i returns 15 (GPU_IS_LOST)
  *   gpu<i>.fail.<function>=<code>  that call returns <code> for GPU i (3: NOT_SUPPORTED)
  *   gpu<i>.hang.<function>=1       that call never returns
@@ -555,6 +556,17 @@ EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v3(nvmlDevice_t device
   return Processes(gpu, "graphics_processes", count, infos);
 }
 #endif
+
+EXPORT nvmlReturn_t nvmlDeviceGetP2PStatus(nvmlDevice_t a, nvmlDevice_t b, int index, int* status) {
+  ENTER(a, gpu);
+  unsigned other = 0;
+  nvmlReturn_t r = Enter(b, __func__, &other);
+  if (r) return r;
+  char field[48];
+  snprintf(field, sizeof field, "nvlink_p2p%u", other);
+  *status = index == 2 && GpuNumber(gpu, field) ? 0 : 5; /* OK : NOT_SUPPORTED */
+  return 0;
+}
 
 EXPORT nvmlReturn_t nvmlDeviceGetTopologyCommonAncestor(nvmlDevice_t a, nvmlDevice_t b, int* level) {
   ENTER(a, gpu);

@@ -53,6 +53,7 @@ gpu0.nvlink1.active=1
 gpu0.nvlink1.remote=00000000:1B:00.0
 gpu0.processes=)" "%PID%" R"(:2147483648,999999:-
 gpu0.topology1=40
+gpu0.nvlink_p2p1=1
 gpu1.name=NVIDIA H100 80GB HBM3
 gpu1.fail.nvmlDeviceGetFanSpeed=3
 )";
@@ -138,6 +139,8 @@ TEST_F(SamplerTest, LiveValuesListsAndTopologyComeThrough) {
   ASSERT_FALSE(g1.fan_percent);
   EXPECT_EQ(g1.fan_percent.error().kind, ErrorKind::kUnsupported);
   EXPECT_EQ(g1.topology.at(0).value_or(TopologyLevel::kInternal), TopologyLevel::kSystem);
+  EXPECT_TRUE(g.nvlink_p2p.at(1).value_or(false));
+  EXPECT_FALSE(g1.nvlink_p2p.at(0).value_or(true));
 }
 
 TEST_F(SamplerTest, GpuLostMidRunIsReportedAndRecovered) {
