@@ -31,5 +31,10 @@ int RunCapture(const std::vector<std::string>& args);
 int RunExplain(const std::vector<std::string>& args);
 int RunKb(const std::vector<std::string>& args);
 int RunGpus(const std::vector<std::string>& args);
+int RunTop(const std::vector<std::string>& args);
+int RunHistory(const std::vector<std::string>& args);
+int RunServe(const std::vector<std::string>& args);
+int RunPlan(const std::vector<std::string>& args);
+int RunCheck(const std::vector<std::string>& args);
 
 }  // namespace dlrig

@@ -1,10 +1,9 @@
 #include "core/yaml.h"
 
+#include <fmt/format.h>
 #include <yaml.h>
 
 #include <map>
-
-#include <fmt/format.h>
 
 namespace dlrig {
 
@@ -85,7 +84,9 @@ class Builder {
   Result<void> Next(Event& ev) {
     if (yaml_parser_parse(&parser_, ev.get()) == 0) {
       std::string problem = parser_.problem != nullptr ? parser_.problem : "malformed YAML";
-      if (parser_.context != nullptr) problem = std::string(parser_.context) + ": " + problem;
+      if (parser_.context != nullptr)
+        problem = fmt::format("{} (started at line {}): {}", parser_.context,
+                              parser_.context_mark.line + 1, problem);
       return Fail(ErrorKind::kMalformed,
                   fmt::format("{}:{}:{}: {}", name_, parser_.problem_mark.line + 1,
                               parser_.problem_mark.column + 1, problem));
@@ -101,7 +102,8 @@ class Builder {
   Result<void> Count(size_t n, size_t line) {
     nodes_ += n;
     if (nodes_ > kMaxNodes)
-      return Malformed(line, fmt::format("more than {} nodes once aliases are expanded", kMaxNodes));
+      return Malformed(line,
+                       fmt::format("more than {} nodes once aliases are expanded", kMaxNodes));
     return {};
   }
 
@@ -126,11 +128,12 @@ class Builder {
       }
       case YAML_SCALAR_EVENT: {
         if (auto r = Count(1, line); !r) return tl::unexpected(r.error());
-        node.scalar.assign(reinterpret_cast<const char*>(e.data.scalar.value), e.data.scalar.length);
+        node.scalar.assign(reinterpret_cast<const char*>(e.data.scalar.value),
+                           e.data.scalar.length);
         node.quoted = e.data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
-        bool null = !node.quoted && (node.scalar.empty() || node.scalar == "~" ||
-                                     node.scalar == "null" || node.scalar == "Null" ||
-                                     node.scalar == "NULL");
+        bool null =
+            !node.quoted && (node.scalar.empty() || node.scalar == "~" || node.scalar == "null" ||
+                             node.scalar == "Null" || node.scalar == "NULL");
         node.kind = null ? YamlNode::Kind::kNull : YamlNode::Kind::kScalar;
         Remember(e.data.scalar.anchor, node);
         return node;
@@ -162,7 +165,8 @@ class Builder {
           size_t key_line = (*key).start_mark.line;
           auto key_node = Node(key, depth + 1);
           if (!key_node) return key_node;
-          if (key_node->kind == YamlNode::Kind::kSequence || key_node->kind == YamlNode::Kind::kMapping)
+          if (key_node->kind == YamlNode::Kind::kSequence ||
+              key_node->kind == YamlNode::Kind::kMapping)
             return Malformed(key_line, "a mapping key that is not a scalar");
           Event value;
           if (auto r = Next(value); !r) return tl::unexpected(r.error());
@@ -172,7 +176,8 @@ class Builder {
             if (auto r = Merge(*value_node, merged, key_line); !r) return tl::unexpected(r.error());
             continue;
           }
-          node.entries.push_back({key_node->scalar, static_cast<int>(key_line) + 1, std::move(*value_node)});
+          node.entries.push_back(
+              {key_node->scalar, static_cast<int>(key_line) + 1, std::move(*value_node)});
         }
         // Keys written in the mapping win over merged ones, wherever they stand.
         for (YamlEntry& m : merged)
@@ -195,7 +200,8 @@ class Builder {
     }
     if (sources.empty()) return Malformed(line, "a merge key (<<) whose value is not a mapping");
     for (const YamlNode* src : sources) {
-      if (!src->IsMapping()) return Malformed(line, "a merge key (<<) whose value is not a mapping");
+      if (!src->IsMapping())
+        return Malformed(line, "a merge key (<<) whose value is not a mapping");
       for (const YamlEntry& e : src->entries) {
         bool seen = false;
         for (const YamlEntry& m : merged) seen = seen || m.key == e.key;

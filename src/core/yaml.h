@@ -18,9 +18,9 @@ struct YamlEntry;
 struct YamlNode {
   enum class Kind { kNull, kScalar, kSequence, kMapping };
   Kind kind = Kind::kNull;
-  std::string scalar;          ///< the text of a scalar, as written (no type conversion)
-  bool quoted = false;         ///< a quoted scalar: "null", "~" and "" are strings then
-  int line = 0;                ///< 1-based line where the node starts
+  std::string scalar;              ///< the text of a scalar, as written (no type conversion)
+  bool quoted = false;             ///< a quoted scalar: "null", "~" and "" are strings then
+  int line = 0;                    ///< 1-based line where the node starts
   std::vector<YamlNode> items;     ///< a sequence's items
   std::vector<YamlEntry> entries;  ///< a mapping's entries, in document order
 

@@ -197,6 +197,12 @@ MachineSpec MachineFromInventory(const Inventory& inv) {
       break;
     }
   }
+  // python3 named without X.Y whose target is missing (a capture): the environment PATH leads to.
+  for (const PythonEnv& env : inv.python.envs) {
+    if (spec.python) break;
+    if (std::find(env.origins.begin(), env.origins.end(), "PATH") != env.origins.end())
+      spec.python = ParsedVersion(env.python_version);
+  }
   return spec;
 }
 

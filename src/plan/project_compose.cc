@@ -31,7 +31,8 @@ void ReadEnvironment(const YamlNode& env, std::string_view text, const std::stri
     for (const YamlNode& item : env.items) {
       if (!item.IsScalar()) continue;
       size_t eq = item.scalar.find('=');
-      svc.env.push_back({item.scalar.substr(0, eq), eq == std::string::npos ? "" : item.scalar.substr(eq + 1),
+      svc.env.push_back({item.scalar.substr(0, eq),
+                         eq == std::string::npos ? "" : item.scalar.substr(eq + 1),
                          At(item, text, path)});
     }
   }
@@ -47,8 +48,9 @@ Result<ProjectFacts> ParseCompose(std::string_view text, const std::string& path
   facts.path = path;
   const YamlNode* services = doc->IsMapping() ? doc->Get("services") : nullptr;
   if (services == nullptr || !services->IsMapping())
-    return Fail(ErrorKind::kMalformed, fmt::format("{}:{}: not a compose file: no \"services:\" mapping", path,
-                                                   doc->line > 0 ? doc->line : 1));
+    return Fail(ErrorKind::kMalformed,
+                fmt::format("{}:{}: not a compose file: no \"services:\" mapping", path,
+                            doc->line > 0 ? doc->line : 1));
   for (const YamlEntry& s : services->entries) {
     ComposeService svc;
     svc.name = s.key;
@@ -56,7 +58,8 @@ Result<ProjectFacts> ParseCompose(std::string_view text, const std::string& path
     const YamlNode& v = s.value;
     if (const YamlNode* image = Path(v, {"image"}); image != nullptr && image->IsScalar())
       svc.image = ParseImageRef(image->scalar, At(*image, text, path));
-    if (const YamlNode* rt = Path(v, {"runtime"}); rt != nullptr && rt->IsScalar() && rt->scalar == "nvidia")
+    if (const YamlNode* rt = Path(v, {"runtime"});
+        rt != nullptr && rt->IsScalar() && rt->scalar == "nvidia")
       svc.runtime_nvidia = At(*rt, text, path);
     if (const YamlNode* gpus = Path(v, {"gpus"}); gpus != nullptr) svc.gpus = At(*gpus, text, path);
     if (const YamlNode* env = Path(v, {"environment"})) ReadEnvironment(*env, text, path, svc);
@@ -66,10 +69,12 @@ Result<ProjectFacts> ParseCompose(std::string_view text, const std::string& path
         if (!d.IsMapping()) continue;
         ComposeDevice dev;
         dev.at = At(d, text, path);
-        if (const YamlNode* drv = d.Get("driver"); drv != nullptr && drv->IsScalar()) dev.driver = drv->scalar;
+        if (const YamlNode* drv = d.Get("driver"); drv != nullptr && drv->IsScalar())
+          dev.driver = drv->scalar;
         if (const YamlNode* caps = d.Get("capabilities")) {
           for (const YamlEntry& e : d.entries)
-            if (e.key == "capabilities") dev.capabilities_at = Located{path, e.line, LineOf(text, e.line)};
+            if (e.key == "capabilities")
+              dev.capabilities_at = Located{path, e.line, LineOf(text, e.line)};
           dev.capabilities_flow = caps->IsSequence() && caps->line == dev.capabilities_at.line;
           if (caps->IsSequence())
             for (const YamlNode& c : caps->items)

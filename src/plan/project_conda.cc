@@ -10,7 +10,8 @@ namespace dlrig {
 namespace {
 
 bool IsVersionChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '*' || c == '+' || c == '_' || c == '!';
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '*' || c == '+' ||
+         c == '_' || c == '!';
 }
 
 // "2.1" / "2.1.*" / "2.1.0": one release; ranges and alternatives ("2.1|2.2") give nothing.
@@ -29,7 +30,7 @@ std::optional<PackageSpec> ParseCondaSpec(std::string_view text, const Located& 
   PackageSpec spec;
   spec.manager = "conda";
   spec.at = at;
-  std::string_view s = TrimSpace(text);
+  std::string_view s = Trim(text);
   if (size_t ch = s.find("::"); ch != std::string_view::npos) {
     spec.channel = std::string(s.substr(0, ch));
     s = s.substr(ch + 2);
@@ -40,9 +41,10 @@ std::optional<PackageSpec> ParseCondaSpec(std::string_view text, const Located& 
     ++n;
   if (n == 0) return std::nullopt;
   for (char c : s.substr(0, n))
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return std::nullopt;
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+      return std::nullopt;
   spec.name = NormalizePackageName(s.substr(0, n));
-  std::string_view rest = TrimSpace(s.substr(n));
+  std::string_view rest = Trim(s.substr(n));
   spec.spec = std::string(rest);
   if (rest.starts_with('[')) return spec;  // bracket form: nothing pinned dlrig reads
   std::string_view version, build;
@@ -57,7 +59,7 @@ std::optional<PackageSpec> ParseCondaSpec(std::string_view text, const Located& 
   }
   size_t sep = version.find_first_of("= ");
   if (sep != std::string_view::npos) {
-    build = TrimSpace(version.substr(sep + 1));
+    build = Trim(version.substr(sep + 1));
     version = version.substr(0, sep);
   }
   spec.version = ReleaseOf(version);
@@ -76,7 +78,8 @@ Result<ProjectFacts> ParseCondaEnvironment(std::string_view text, const std::str
     return Fail(ErrorKind::kMalformed,
                 fmt::format("{}:{}: not a conda environment: no \"dependencies:\" list", path,
                             doc->line > 0 ? doc->line : 1));
-  if (const YamlNode* channels = doc->Get("channels"); channels != nullptr && channels->IsSequence())
+  if (const YamlNode* channels = doc->Get("channels");
+      channels != nullptr && channels->IsSequence())
     for (const YamlNode& c : channels->items)
       if (c.IsScalar()) facts.channels.push_back(c.scalar);
   for (const YamlNode& item : deps->items) {
@@ -84,21 +87,26 @@ Result<ProjectFacts> ParseCondaEnvironment(std::string_view text, const std::str
     if (item.IsScalar()) {
       auto spec = ParseCondaSpec(item.scalar, at);
       if (!spec)
-        return Fail(ErrorKind::kMalformed,
-                    fmt::format("{}:{}: not a conda package spec: {}", path, item.line, item.scalar));
-      if (spec->name == "python") facts.python = *spec;
-      else facts.packages.push_back(std::move(*spec));
+        return Fail(ErrorKind::kMalformed, fmt::format("{}:{}: not a conda package spec: {}", path,
+                                                       item.line, item.scalar));
+      if (spec->name == "python")
+        facts.python = *spec;
+      else
+        facts.packages.push_back(std::move(*spec));
       continue;
     }
     const YamlNode* pip = item.IsMapping() ? item.Get("pip") : nullptr;
     if (pip == nullptr || !pip->IsSequence())
       return Fail(ErrorKind::kMalformed,
-                  fmt::format("{}:{}: a dependency that is neither a package spec nor a pip: list", path,
-                              item.line));
+                  fmt::format("{}:{}: a dependency that is neither a package spec nor a pip: list",
+                              path, item.line));
     for (const YamlNode& p : pip->items) {
       if (!p.IsScalar())
-        return Fail(ErrorKind::kMalformed, fmt::format("{}:{}: a pip: entry that is not a string", path, p.line));
-      if (auto r = AddRequirementLine(TrimSpace(p.scalar), Located{path, p.line, LineOf(text, p.line)}, facts); !r)
+        return Fail(ErrorKind::kMalformed,
+                    fmt::format("{}:{}: a pip: entry that is not a string", path, p.line));
+      if (auto r = AddRequirementLine(Trim(p.scalar), Located{path, p.line, LineOf(text, p.line)},
+                                      facts);
+          !r)
         return tl::unexpected(r.error());
     }
   }

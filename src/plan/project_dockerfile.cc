@@ -31,18 +31,20 @@ std::vector<Instruction> Instructions(std::string_view text) {
   size_t pos = 0;
   while (pos < text.size()) {
     size_t end = text.find('\n', pos);
-    std::string_view line = text.substr(pos, end == std::string_view::npos ? text.size() - pos : end - pos);
+    std::string_view line =
+        text.substr(pos, end == std::string_view::npos ? text.size() - pos : end - pos);
     pos = end == std::string_view::npos ? text.size() : end + 1;
     ++number;
     if (line.ends_with('\r')) line.remove_suffix(1);
-    std::string_view t = TrimSpace(line);
+    std::string_view t = Trim(line);
     if (t.starts_with('#')) continue;  // comments, also inside a continued instruction
     if (!open) {
       if (t.empty()) continue;
       cur = Instruction{};
       size_t sp = t.find_first_of(" \t");
-      for (char c : t.substr(0, sp)) cur.keyword += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      t = sp == std::string_view::npos ? std::string_view() : TrimSpace(t.substr(sp));
+      for (char c : t.substr(0, sp))
+        cur.keyword += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      t = sp == std::string_view::npos ? std::string_view() : Trim(t.substr(sp));
     }
     bool more = t.ends_with('\\');
     if (more) t.remove_suffix(1);
@@ -70,7 +72,10 @@ std::string Substitute(std::string_view s, const std::map<std::string, std::stri
     std::string name, fallback;
     if (s[i + 1] == '{') {
       size_t close = s.find('}', i);
-      if (close == std::string_view::npos) { out += s.substr(i); break; }
+      if (close == std::string_view::npos) {
+        out += s.substr(i);
+        break;
+      }
       name = std::string(s.substr(i + 2, close - i - 2));
       if (size_t d = name.find(":-"); d != std::string::npos) {
         fallback = name.substr(d + 2);
@@ -89,12 +94,6 @@ std::string Substitute(std::string_view s, const std::map<std::string, std::stri
   return out;
 }
 
-std::string Unquote(std::string_view s) {
-  if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front())
-    return std::string(s.substr(1, s.size() - 2));
-  return std::string(s);
-}
-
 struct Token {
   std::string text;
   size_t offset = 0;
@@ -105,7 +104,10 @@ std::vector<Token> Words(std::string_view s) {
   std::vector<Token> out;
   size_t i = 0;
   while (i < s.size()) {
-    if (s[i] == ' ' || s[i] == '\t') { ++i; continue; }
+    if (s[i] == ' ' || s[i] == '\t') {
+      ++i;
+      continue;
+    }
     if (s[i] == ';' || s[i] == '|' || s[i] == '&') {
       size_t n = (i + 1 < s.size() && (s[i + 1] == '&' || s[i + 1] == '|')) ? 2 : 1;
       out.push_back({std::string(s.substr(i, n)), i});
@@ -117,8 +119,10 @@ std::vector<Token> Words(std::string_view s) {
     while (i < s.size()) {
       char c = s[i];
       if (quote != 0) {
-        if (c == quote) quote = 0;
-        else t.text += c;
+        if (c == quote)
+          quote = 0;
+        else
+          t.text += c;
       } else if (c == '"' || c == '\'') {
         quote = c;
       } else if (c == ' ' || c == '\t' || c == ';' || c == '|' || c == '&') {
@@ -133,22 +137,47 @@ std::vector<Token> Words(std::string_view s) {
   return out;
 }
 
-bool IsSeparator(const std::string& w) { return w == "&&" || w == "||" || w == ";" || w == "|" || w == "&"; }
+bool IsSeparator(const std::string& w) {
+  return w == "&&" || w == "||" || w == ";" || w == "|" || w == "&";
+}
 
 bool IsPip(const std::string& w) {
   return w == "pip" || w == "pip3" || w.ends_with("/pip") || w.ends_with("/pip3") || w == "uv";
 }
 bool IsConda(const std::string& w) {
-  return w == "conda" || w == "mamba" || w == "micromamba" || w.ends_with("/conda") || w.ends_with("/mamba");
+  return w == "conda" || w == "mamba" || w == "micromamba" || w.ends_with("/conda") ||
+         w.ends_with("/mamba");
 }
 
 // pip options whose value is the next word.
 bool PipOptionTakesValue(std::string_view o) {
-  for (std::string_view v : {"-r", "--requirement", "-c", "--constraint", "-i", "--index-url",
-                             "--extra-index-url", "-f", "--find-links", "--global-option",
-                             "--config-settings", "-C", "-t", "--target", "--prefix", "--root",
-                             "--trusted-host", "--python", "-p", "--channel", "-n", "--name", "--cache-dir",
-                             "--no-binary", "--only-binary", "--platform", "--python-version"})
+  for (std::string_view v : {"-r",
+                             "--requirement",
+                             "-c",
+                             "--constraint",
+                             "-i",
+                             "--index-url",
+                             "--extra-index-url",
+                             "-f",
+                             "--find-links",
+                             "--global-option",
+                             "--config-settings",
+                             "-C",
+                             "-t",
+                             "--target",
+                             "--prefix",
+                             "--root",
+                             "--trusted-host",
+                             "--python",
+                             "-p",
+                             "--channel",
+                             "-n",
+                             "--name",
+                             "--cache-dir",
+                             "--no-binary",
+                             "--only-binary",
+                             "--platform",
+                             "--python-version"})
     if (o == v) return true;
   return false;
 }
@@ -190,8 +219,10 @@ void ReadRun(const Instruction& ins, DockerStage& stage, const std::string& path
         Located at{path, line, ""};
         if (a.starts_with('-')) {
           std::string opt = a.substr(0, a.find('=')), value;
-          if (a.find('=') != std::string::npos) value = a.substr(a.find('=') + 1);
-          else if (PipOptionTakesValue(opt) && j + 1 < end) value = words[++j].text;
+          if (a.find('=') != std::string::npos)
+            value = a.substr(a.find('=') + 1);
+          else if (PipOptionTakesValue(opt) && j + 1 < end)
+            value = words[++j].text;
           if (opt == "-i" || opt == "--index-url" || opt == "--extra-index-url")
             stage.indexes.push_back({value, opt == "--extra-index-url", at});
           else if (opt == "--global-option" || opt == "--config-settings" || opt == "-C")
@@ -230,10 +261,11 @@ Result<ProjectFacts> ParseDockerfile(std::string_view text, const std::string& p
     if (ins.keyword == "ARG" || ins.keyword == "ENV") {
       // "ENV A=1 B=2", "ENV A 1", "ARG A=1", "ARG A"
       std::vector<Token> words = Words(ins.args);
-      bool legacy = ins.keyword == "ENV" && !words.empty() && words[0].text.find('=') == std::string::npos;
+      bool legacy =
+          ins.keyword == "ENV" && !words.empty() && words[0].text.find('=') == std::string::npos;
       std::vector<std::pair<std::string, std::string>> pairs;
       if (legacy && words.size() >= 2) {
-        std::string_view rest = TrimSpace(std::string_view(ins.args).substr(words[1].offset));
+        std::string_view rest = Trim(std::string_view(ins.args).substr(words[1].offset));
         pairs.emplace_back(words[0].text, Unquote(rest));
       } else {
         for (const Token& w : words) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "core/strings.h"
 #include "core/version.h"
 
 namespace dlrig {
@@ -38,12 +39,12 @@ struct PackageSpec {
   /// The one release the spec allows, when it names one: "==2.1.0+cu121", conda "=2.1" or
   /// "2.1.*" (-> 2.1). Ranges (">=2.1") leave it unset: nothing is guessed.
   std::optional<Version> version;
-  std::string build;    ///< a conda build string ("*cuda*", "py3.10_cuda12.1_cudnn8_0")
-  std::string channel;  ///< conda "pytorch::pytorch" -> "pytorch"
-  std::string url;      ///< "git+https://github.com/NVIDIA/apex", a path, or a wheel URL
+  std::string build;         ///< a conda build string ("*cuda*", "py3.10_cuda12.1_cudnn8_0")
+  std::string channel;       ///< conda "pytorch::pytorch" -> "pytorch"
+  std::string url;           ///< "git+https://github.com/NVIDIA/apex", a path, or a wheel URL
   bool from_source = false;  ///< a VCS URL, a local path or -e: built at install
   std::vector<std::string> options;  ///< per-requirement options ("--config-settings=...")
-  std::string marker;   ///< the environment marker after ';', verbatim
+  std::string marker;                ///< the environment marker after ';', verbatim
   Located at;
 };
 
@@ -70,18 +71,18 @@ struct ImageRef {
 /// One stage of a Dockerfile: its base image and what its RUN lines install.
 struct DockerStage {
   ImageRef image;
-  std::vector<PackageSpec> packages;          ///< from RUN pip/conda install
-  std::vector<IndexUrl> indexes;              ///< from RUN pip install --index-url
-  std::vector<EnvSetting> env;                ///< ENV, plus VAR=value prefixes of RUN commands
+  std::vector<PackageSpec> packages;  ///< from RUN pip/conda install
+  std::vector<IndexUrl> indexes;      ///< from RUN pip install --index-url
+  std::vector<EnvSetting> env;        ///< ENV, plus VAR=value prefixes of RUN commands
 };
 
 /// `deploy.resources.reservations.devices[]` of a compose service.
 struct ComposeDevice {
   std::string driver;                     ///< "nvidia", "" when not given
   std::vector<std::string> capabilities;  ///< as written
-  Located at;               ///< the device entry
-  Located capabilities_at;  ///< the capabilities line
-  bool capabilities_flow = false;  ///< written as "[gpu, utility]" on one line
+  Located at;                             ///< the device entry
+  Located capabilities_at;                ///< the capabilities line
+  bool capabilities_flow = false;         ///< written as "[gpu, utility]" on one line
 };
 
 struct ComposeService {
@@ -109,8 +110,6 @@ struct ProjectFacts {
 
 /// PEP 503 name normalisation.
 std::string NormalizePackageName(std::string_view name);
-/// Trims spaces and tabs at both ends.
-std::string_view TrimSpace(std::string_view s);
 
 /// Reads `path` (a file on this machine) as `kind`, or as the kind its name and content say;
 /// requirements files it includes (-r, -c) are read too, relative to it. kNotFound,

@@ -14,23 +14,80 @@ Located At(const toml::node& node, std::string_view text, const std::string& pat
   return Located{path, line, LineOf(text, line)};
 }
 
-Result<void> AddDependencies(const toml::array& deps, std::string_view text, const std::string& path,
-                             ProjectFacts& facts) {
+Result<void> AddDependencies(const toml::array& deps, std::string_view text,
+                             const std::string& path, ProjectFacts& facts) {
   for (const toml::node& d : deps) {
     Located at = At(d, text, path);
     auto s = d.value<std::string>();
-    if (!s) return Fail(ErrorKind::kMalformed, fmt::format("{}:{}: a dependency that is not a string", path, at.line));
+    if (!s)
+      return Fail(ErrorKind::kMalformed,
+                  fmt::format("{}:{}: a dependency that is not a string", path, at.line));
     auto spec = ParsePipRequirement(*s, at);
     if (!spec)
-      return Fail(ErrorKind::kMalformed, fmt::format("{}:{}: not a PEP 508 requirement: {}", path, at.line, *s));
+      return Fail(ErrorKind::kMalformed,
+                  fmt::format("{}:{}: not a PEP 508 requirement: {}", path, at.line, *s));
     facts.packages.push_back(std::move(*spec));
   }
   return {};
 }
 
+// toml++ 3.3.0 (Debian 12) assumes, rather than checks, that a table header's key starts with a
+// key character: "[# x" or "[`" is undefined behaviour in a release build (found by fuzzing
+// this reader; toml++'s parse_key TOML_ASSERT_ASSUME). Such headers are refused before toml++
+// sees them. A header is a line starting with '[' outside any open array, table or string.
+bool IsKeyStart(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '"' ||
+         c == '\'';
+}
+
+std::string HeaderProblem(std::string_view text, const std::string& path) {
+  int depth = 0, number = 0;
+  std::string_view multi;  // the """ or ''' of an open multi-line string
+  for (const std::string& raw : SplitLines(text)) {
+    ++number;
+    std::string_view line = raw;
+    if (multi.empty() && depth == 0 && Trim(line).starts_with('[')) {
+      std::string_view key = Trim(line);
+      key.remove_prefix(key.starts_with("[[") ? 2 : 1);
+      // Only TOML's whitespace: a lone CR is no whitespace to toml++ either.
+      while (!key.empty() && (key.front() == ' ' || key.front() == '\t')) key.remove_prefix(1);
+      if (key.empty() || !IsKeyStart(key.front()))
+        return fmt::format("{}:{}: a table header without a key", path, number);
+      continue;
+    }
+    for (size_t i = 0; i < line.size(); ++i) {
+      if (!multi.empty()) {
+        size_t end = line.find(multi, i);
+        if (end == std::string_view::npos) break;
+        i = end + 2;
+        multi = {};
+        continue;
+      }
+      char c = line[i];
+      if (c == '#') break;
+      if (c == '"' || c == '\'') {
+        std::string_view triple = c == '"' ? "\"\"\"" : "'''";
+        if (line.substr(i, 3) == triple) {
+          multi = triple;
+          i += 2;
+          continue;
+        }
+        for (++i; i < line.size() && line[i] != c; ++i)
+          if (c == '"' && line[i] == '\\') ++i;
+        continue;
+      }
+      if (c == '[' || c == '{') ++depth;
+      if ((c == ']' || c == '}') && depth > 0) --depth;
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 Result<ProjectFacts> ParsePyproject(std::string_view text, const std::string& path) {
+  if (std::string problem = HeaderProblem(text, path); !problem.empty())
+    return Fail(ErrorKind::kMalformed, problem);
   auto doc = ParseToml(text, path);
   if (!doc) return tl::unexpected(doc.error());
   ProjectFacts facts;
@@ -43,7 +100,8 @@ Result<ProjectFacts> ParsePyproject(std::string_view text, const std::string& pa
     if (const toml::table* optional = (*project)["optional-dependencies"].as_table())
       for (const auto& [group, deps] : *optional)
         if (const toml::array* list = deps.as_array())
-          if (auto r = AddDependencies(*list, text, path, facts); !r) return tl::unexpected(r.error());
+          if (auto r = AddDependencies(*list, text, path, facts); !r)
+            return tl::unexpected(r.error());
     if (const toml::node* rp = project->get("requires-python"); rp != nullptr && rp->is_string()) {
       PackageSpec python;
       python.name = "python";
@@ -57,8 +115,8 @@ Result<ProjectFacts> ParsePyproject(std::string_view text, const std::string& pa
     for (const toml::node& i : *indexes)
       if (const toml::table* t = i.as_table())
         if (const toml::node* url = t->get("url"); url != nullptr && url->is_string())
-          facts.indexes.push_back({*url->value<std::string>(), !(*t)["default"].value_or(false),
-                                   At(*url, text, path)});
+          facts.indexes.push_back(
+              {*url->value<std::string>(), !(*t)["default"].value_or(false), At(*url, text, path)});
   return facts;
 }
 

@@ -13,7 +13,8 @@ bool IsNameChar(char c) {
 }
 
 bool IsUrlLike(std::string_view s) {
-  for (std::string_view p : {"git+", "hg+", "svn+", "bzr+", "http://", "https://", "file:", "./", "../", "/"})
+  for (std::string_view p :
+       {"git+", "hg+", "svn+", "bzr+", "http://", "https://", "file:", "./", "../", "/"})
     if (s.starts_with(p)) return true;
   return s == ".";
 }
@@ -68,9 +69,12 @@ std::optional<Version> PinnedRelease(std::string_view spec) {
   for (char c : spec)
     if (c != ' ' && c != '(' && c != ')') s += c;
   if (s.find(',') != std::string::npos) return std::nullopt;
-  if (s.starts_with("===")) s.erase(0, 3);
-  else if (s.starts_with("==")) s.erase(0, 2);
-  else return std::nullopt;
+  if (s.starts_with("==="))
+    s.erase(0, 3);
+  else if (s.starts_with("=="))
+    s.erase(0, 2);
+  else
+    return std::nullopt;
   if (s.ends_with(".*")) s.resize(s.size() - 2);
   if (s.find('*') != std::string::npos) return std::nullopt;
   return Version::Parse(s);
@@ -82,15 +86,16 @@ std::optional<PackageSpec> ParsePipRequirement(std::string_view text, const Loca
   PackageSpec spec;
   spec.manager = "pip";
   spec.at = at;
-  std::string_view s = TrimSpace(text);
+  std::string_view s = Trim(text);
   // Per-requirement options follow the requirement: "apex --config-settings=...".
   if (size_t opt = s.find(" --"); opt != std::string_view::npos) {
     std::string_view rest = s.substr(opt + 1);
-    s = TrimSpace(s.substr(0, opt));
+    s = Trim(s.substr(0, opt));
     size_t pos = 0;
     while (pos < rest.size()) {
       size_t end = rest.find(" --", pos);
-      spec.options.emplace_back(TrimSpace(rest.substr(pos, end == std::string_view::npos ? end : end - pos)));
+      spec.options.emplace_back(
+          Trim(rest.substr(pos, end == std::string_view::npos ? end : end - pos)));
       pos = end == std::string_view::npos ? rest.size() : end + 1;
     }
   }
@@ -99,8 +104,8 @@ std::optional<PackageSpec> ParsePipRequirement(std::string_view text, const Loca
     size_t marker = s.find(" ;");
     if (marker == std::string_view::npos) marker = s.find("; ");
     if (marker != std::string_view::npos) {
-      spec.marker = std::string(TrimSpace(s.substr(marker + 1).substr(s[marker] == ' ' ? 1 : 0)));
-      s = TrimSpace(s.substr(0, marker));
+      spec.marker = std::string(Trim(s.substr(marker + 1).substr(s[marker] == ' ' ? 1 : 0)));
+      s = Trim(s.substr(0, marker));
     }
     spec.url = std::string(s);
     NameFromUrl(spec);
@@ -111,17 +116,17 @@ std::optional<PackageSpec> ParsePipRequirement(std::string_view text, const Loca
   while (n < s.size() && IsNameChar(s[n])) ++n;
   if (n == 0 || !std::isalnum(static_cast<unsigned char>(s[0]))) return std::nullopt;
   spec.name = NormalizePackageName(s.substr(0, n));
-  std::string_view rest = TrimSpace(s.substr(n));
+  std::string_view rest = Trim(s.substr(n));
   if (rest.starts_with('[')) {
     size_t close = rest.find(']');
     if (close == std::string_view::npos) return std::nullopt;
-    rest = TrimSpace(rest.substr(close + 1));
+    rest = Trim(rest.substr(close + 1));
   }
   if (rest.starts_with('@')) {
-    std::string_view url = TrimSpace(rest.substr(1));
+    std::string_view url = Trim(rest.substr(1));
     if (size_t marker = url.find(" ;"); marker != std::string_view::npos) {
-      spec.marker = std::string(TrimSpace(url.substr(marker + 2)));
-      url = TrimSpace(url.substr(0, marker));
+      spec.marker = std::string(Trim(url.substr(marker + 2)));
+      url = Trim(url.substr(0, marker));
     }
     spec.url = std::string(url);
     std::string name = spec.name;
@@ -130,8 +135,8 @@ std::optional<PackageSpec> ParsePipRequirement(std::string_view text, const Loca
     return spec;
   }
   if (size_t marker = rest.find(';'); marker != std::string_view::npos) {
-    spec.marker = std::string(TrimSpace(rest.substr(marker + 1)));
-    rest = TrimSpace(rest.substr(0, marker));
+    spec.marker = std::string(Trim(rest.substr(marker + 1)));
+    rest = Trim(rest.substr(0, marker));
   }
   if (!rest.empty()) {
     std::string_view r = rest.starts_with('(') ? rest.substr(1) : rest;
@@ -148,10 +153,11 @@ Result<void> AddRequirementLine(std::string_view t, const Located& at, ProjectFa
   if (t.starts_with('-')) {
     size_t split = t.find_first_of(" \t=");
     std::string_view opt = t.substr(0, split), value;
-    if (split != std::string_view::npos) value = TrimSpace(t.substr(split + 1));
+    if (split != std::string_view::npos) value = Trim(t.substr(split + 1));
     if (opt == "-r" || opt == "--requirement" || opt == "-c" || opt == "--constraint") {
       if (value.empty())
-        return Fail(ErrorKind::kMalformed, fmt::format("{}:{}: {} needs a file", at.file, at.line, opt));
+        return Fail(ErrorKind::kMalformed,
+                    fmt::format("{}:{}: {} needs a file", at.file, at.line, opt));
       facts.includes.emplace_back(value);
     } else if (opt == "-i" || opt == "--index-url" || opt == "--extra-index-url") {
       facts.indexes.push_back({std::string(value), opt == "--extra-index-url", at});
@@ -168,8 +174,9 @@ Result<void> AddRequirementLine(std::string_view t, const Located& at, ProjectFa
   }
   auto spec = ParsePipRequirement(t, at);
   if (!spec)
-    return Fail(ErrorKind::kMalformed, fmt::format("{}:{}: not a requirement pip can read: {}", at.file,
-                                                   at.line, t.substr(0, std::min<size_t>(t.size(), 80))));
+    return Fail(ErrorKind::kMalformed,
+                fmt::format("{}:{}: not a requirement pip can read: {}", at.file, at.line,
+                            t.substr(0, std::min<size_t>(t.size(), 80))));
   facts.packages.push_back(std::move(*spec));
   return {};
 }
@@ -182,7 +189,8 @@ std::string LineOf(std::string_view text, int number) {
     ++pos;
   }
   size_t end = text.find('\n', pos);
-  return std::string(TrimSpace(text.substr(pos, end == std::string_view::npos ? text.size() - pos : end - pos)));
+  return std::string(
+      Trim(text.substr(pos, end == std::string_view::npos ? text.size() - pos : end - pos)));
 }
 
 Result<ProjectFacts> ParseRequirements(std::string_view text, const std::string& path) {
@@ -197,7 +205,8 @@ Result<ProjectFacts> ParseRequirements(std::string_view text, const std::string&
     int first = number + 1;
     for (;;) {
       size_t end = text.find('\n', pos);
-      std::string_view line = text.substr(pos, end == std::string_view::npos ? text.size() - pos : end - pos);
+      std::string_view line =
+          text.substr(pos, end == std::string_view::npos ? text.size() - pos : end - pos);
       pos = end == std::string_view::npos ? text.size() : end + 1;
       ++number;
       if (line.ends_with('\r')) line.remove_suffix(1);
@@ -214,10 +223,11 @@ Result<ProjectFacts> ParseRequirements(std::string_view text, const std::string&
         logical.resize(i);
         break;
       }
-    std::string_view t = TrimSpace(logical);
+    std::string_view t = Trim(logical);
     if (t.empty()) continue;
     if (t.find('\0') != std::string_view::npos)
-      return Fail(ErrorKind::kMalformed, fmt::format("{}:{}: a NUL byte: not a text file", path, first));
+      return Fail(ErrorKind::kMalformed,
+                  fmt::format("{}:{}: a NUL byte: not a text file", path, first));
     if (auto r = AddRequirementLine(t, Located{path, first, std::string(t)}, facts); !r)
       return tl::unexpected(r.error());
   }

@@ -1,0 +1,108 @@
+// dlrig plan: the newest stack this (or a described) machine runs, explained and written out.
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/session.h"
+#include "plan/emit.h"
+#include "plan/emit_json.h"
+#include "plan/resolver.h"
+#include "plan/write_files.h"
+
+namespace dlrig {
+namespace {
+
+void Print(const std::string& text, FILE* to = stdout) { std::fwrite(text.data(), 1, text.size(), to); }
+
+std::string Summary(const Plan& p, bool explain) {
+  std::string out = "Plan for " + p.machine.origin + " (" + TargetName(p.request.target) + "):\n";
+  if (!p.variant.empty())
+    out += "  torch " + p.torch->text + " " + p.variant + (p.index_url.empty() ? " from PyPI" : " from " + p.index_url) + "\n";
+  for (const std::string& r : p.requirements) out += "  " + r + "\n";
+  for (const std::string& r : p.build_requirements) out += "  " + r + " (built after torch)\n";
+  if (!p.python.parts.empty()) out += "  python " + p.python.text + "\n";
+  if (p.driver) out += "  driver: install " + p.driver->Package() + " (reboot)\n";
+  if (p.toolkit) out += "  CUDA toolkit " + p.toolkit->text + ", gcc <= " + (p.newest_gcc ? std::to_string(*p.newest_gcc) : "?") + "\n";
+  if (!p.docker_image.empty()) out += "  image " + p.docker_image + "\n";
+  for (const std::string& n : p.notes) out += "  note: " + n + "\n";
+  if (explain) {
+    out += "Why:\n";
+    for (const Decision& d : p.decisions)
+      out += "  " + d.topic + ": " + d.choice + " - " + d.why + " [" + d.source + "]\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+int RunPlan(const std::vector<std::string>& args) {
+  CLI::App app("Plan the newest deep-learning stack this machine (or a described one) runs, "
+               "explain each choice and write the setup files.", "dlrig plan");
+  SessionOptions options;
+  RequestArgs req_args;
+  MachineDescription described;
+  std::string out_dir;
+  bool as_json = false, explain = false, force = false;
+  AddSessionOptions(app, options);
+  app.add_option("packages", req_args.packages,
+                 "torch[==X.Y], tensorflow[==X.Y], jax[cuda12][==X.Y.Z] and torchvision, "
+                 "torchaudio, apex, deepspeed, flash-attn, bitsandbytes");
+  app.add_option("--gpu", described.gpu, "plan for a described GPU instead of this machine (\"RTX 4090\")");
+  app.add_option("--driver", described.driver, "the described machine's driver (535.183)");
+  app.add_option("--os", described.os, "the described machine's OS (ubuntu-22.04)");
+  app.add_option("--python", req_args.python, "Python X.Y of the environment");
+  app.add_option("--cuda", req_args.cuda, "only builds for this CUDA X.Y");
+  app.add_option("--target", req_args.target, "conda, venv, docker, devcontainer or system (default venv)");
+  app.add_flag("--compile", req_args.compile, "CUDA code gets compiled: toolkit with nvcc, devel image");
+  app.add_flag("--upgrade-driver", req_args.upgrade_driver, "the plan may install a newer driver");
+  app.add_flag("--explain", explain, "say why each choice was made");
+  app.add_flag("--json", as_json, "the resolved stack as JSON (schema dlrig.plan/1)");
+  app.add_option("-o,--output", out_dir, "write the files into DIR");
+  app.add_flag("--force", force, "replace existing files in DIR");
+  if (auto done = ParseArgs(app, args)) return *done;
+
+  auto request = ParseRequest(req_args);
+  if (!request) {
+    Print("dlrig plan: " + request.error().message + "\n", stderr);
+    return kExitUsage;
+  }
+  MachineSpec machine;
+  if (!described.gpu.empty() || !described.driver.empty() || !described.os.empty()) {
+    if (options.root != "/") {
+      Print("dlrig plan: --root and --gpu/--driver/--os describe the machine twice; give one\n", stderr);
+      return kExitUsage;
+    }
+    auto spec = DescribeMachine(described);
+    if (!spec) {
+      Print("dlrig plan: " + spec.error().message + "\n", stderr);
+      return kExitUsage;
+    }
+    machine = *spec;
+  } else {
+    auto session = Session::Open(options);
+    if (!session) return kExitUsage;
+    machine = MachineFromInventory(CollectInventory(session->context()));
+  }
+  PlanResult plan = Resolve(machine, *request);
+  if (!plan) {
+    std::string msg = "dlrig plan: no stack fits (" + plan.error().constraint + "): " + plan.error().message + "\n";
+    if (plan.error().alternatives.empty()) msg += "  no nearby alternative fits either\n";
+    for (const std::string& alt : plan.error().alternatives) msg += "  would fit with " + alt + "\n";
+    Print(msg, stderr);
+    return kExitErrors;
+  }
+  if (as_json)
+    Print(PlanJson(*plan).dump(2) + "\n");
+  else
+    Print(Summary(*plan, explain));
+  if (out_dir.empty()) return kExitHealthy;
+  auto written = WriteFiles(out_dir, EmitPlan(*plan), force ? Overwrite::kYes : Overwrite::kNo);
+  if (!written) {
+    Print("dlrig plan: " + written.error().message + "\n", stderr);
+    return written.error().kind == ErrorKind::kIo ? kExitUsage : kExitErrors;
+  }
+  if (!as_json)
+    for (const std::string& path : *written) Print("wrote " + path + "\n");
+  return kExitHealthy;
+}
+
+}  // namespace dlrig

@@ -1,0 +1,31 @@
+// Turning a Plan into the files a user runs: setup.sh, requirements.txt (+ requirements-build.txt),
+// environment.yml, Dockerfile + docker-run.sh, .devcontainer/devcontainer.json. Pure: text out.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "plan/plan.h"
+
+namespace dlrig {
+
+struct GeneratedFile {
+  std::string path;  ///< relative to -o DIR: "setup.sh", ".devcontainer/devcontainer.json"
+  std::string text;
+  bool executable = false;
+};
+
+/// The files the plan's target needs, each starting with a header comment.
+std::vector<GeneratedFile> EmitPlan(const Plan& plan);
+
+std::string EmitSetupSh(const Plan& plan);
+std::string EmitRequirements(const Plan& plan);
+std::string EmitBuildRequirements(const Plan& plan);
+std::string EmitEnvironmentYml(const Plan& plan);
+std::string EmitDockerfile(const Plan& plan);
+std::string EmitDockerRun(const Plan& plan);
+std::string EmitDevcontainer(const Plan& plan);
+/// The header every file starts with, each line behind `comment` ("#", "//").
+std::string FileHeader(const Plan& plan, const std::string& what, const std::string& comment);
+
+}  // namespace dlrig
