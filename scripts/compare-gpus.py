@@ -102,9 +102,23 @@ def main(gpus_path, smi_path):
                  ("temperature_slowdown_c", "temperature/gpu_temp_slow_threshold"),
                  ("temperature_gpu_max_c", "temperature/gpu_temp_max_gpu_threshold"),
                  ("temperature_memory_max_c", "temperature/gpu_temp_max_mem_threshold"))
-        for ours_key, path in temps:
-            row(f"gpu{i} {path}", o.get(ours_key), num(g.findtext(path)),
-                near(o.get(ours_key), num(g.findtext(path)), 0))
+        tlimit = num(g.findtext("temperature/gpu_temp_tlimit"))
+        if tlimit is not None:
+            # Drivers 550+ print margins to T.Limit instead: T.Limit = temperature + margin, and
+            # each threshold is T.Limit minus its own margin (so within a degree of NVML's).
+            limit_abs = (num(g.findtext("temperature/gpu_temp")) or 0) + tlimit
+            temps = (("temperature_shutdown_c", "temperature/gpu_temp_max_tlimit_threshold"),
+                     ("temperature_slowdown_c", "temperature/gpu_temp_slow_tlimit_threshold"),
+                     ("temperature_gpu_max_c", "temperature/gpu_temp_max_gpu_tlimit_threshold"))
+            for ours_key, path in temps:
+                margin = num(g.findtext(path))
+                ref = None if margin is None else limit_abs - margin
+                row(f"gpu{i} {path} (T.Limit {limit_abs:g} C - margin)", o.get(ours_key), ref,
+                    near(o.get(ours_key), ref, 2))
+        else:
+            for ours_key, path in temps:
+                row(f"gpu{i} {path}", o.get(ours_key), num(g.findtext(path)),
+                    near(o.get(ours_key), num(g.findtext(path)), 0))
         mt_ref = num(g.findtext("temperature/memory_temp"))
         row(f"gpu{i} memory temperature C", o.get("memory_temperature_c"), mt_ref,
             near(o.get("memory_temperature_c"), mt_ref, 3))

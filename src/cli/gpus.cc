@@ -9,6 +9,7 @@
 #include "core/strings.h"
 #include "core/version.h"
 #include "knowledge/gpus.h"
+#include "monitor/processes.h"
 #include "probe/pci.h"
 #include "probe/user_driver.h"
 #include "report/gpu_report.h"
@@ -78,6 +79,8 @@ int RunGpus(const std::vector<std::string>& args) {
   options.processes = options.nvlinks = options.topology = true;
   DriverQuery query = QueryDriver(options);
   PciFacts pci = ProbePci(ctx);
+  for (GpuFacts& g : query.nvml.devices)  // who each process is, from /proc
+    if (g.processes) DescribeProcesses(ctx.root, *g.processes);
   const LibraryAnswers& nvml = query.nvml;
   std::string why = NvmlUnavailableReason(nvml);
 
