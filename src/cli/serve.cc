@@ -10,13 +10,16 @@
 #include <atomic>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <thread>
 
 #include "cli/commands.h"
 #include "cli/session.h"
+#include "core/environment.h"
 #include "monitor/http_server.h"
 #include "monitor/prometheus.h"
 #include "monitor/sampler.h"
+#include "monitor/history.h"
 #include "monitor/serve_routes.h"
 #include "probe/user_driver.h"
 
@@ -27,9 +30,19 @@ namespace {
 /// sampler keeps them (SamplerOptions::keep).
 using SampleHook = std::function<void(const MonitorSnapshot&)>;
 
-/// The place for whatever records samples as serve runs (dlrig history's SQLite recorder
-/// goes here); serve itself needs none.
-std::vector<SampleHook> SampleHooks() { return {}; }
+/// What records samples as serve runs: dlrig history's SQLite store when --history is given.
+/// A failed write is said once on stderr; serving goes on.
+std::vector<SampleHook> SampleHooks(History* history) {
+  if (history == nullptr) return {};
+  return {[history, said = false](const MonitorSnapshot& s) mutable {
+    RecordSnapshot(*history, s);
+    const auto& error = history->recorder().last_error;
+    if (error && !said) {
+      std::fprintf(stderr, "dlrig serve: history: %s (serving goes on)\n", error->message.c_str());
+      said = true;
+    }
+  }};
+}
 
 // "1s", "500ms", "2m", "1.5s", or plain seconds ("2").
 std::optional<std::chrono::milliseconds> ParseInterval(const std::string& text) {
@@ -110,12 +123,18 @@ int RunServe(const std::vector<std::string>& args) {
       "dlrig serve");
   std::string listen = "127.0.0.1:9835", interval_text = "1s", naming_text = "native";
   bool no_processes = false;
+  std::string history_path;
   app.add_option("--listen", listen,
                  "ADDR:PORT or [IPv6]:PORT to listen on (default 127.0.0.1:9835, loopback only)");
   app.add_option("--interval", interval_text, "time between samples: 1s, 500ms, 2m (default 1s)");
   app.add_option("--naming", naming_text,
                  "metric names: native (dlrig_*) or dcgm (dcgm-exporter's DCGM_FI_DEV_*)");
   app.add_flag("--no-processes", no_processes, "do not ask for the processes on each GPU");
+  app.add_option("--history", history_path,
+                 "also record every sample in this SQLite history (see dlrig history); "
+                 "'default' is ~/.local/share/dlrig/history.db")
+      ->expected(0, 1)
+      ->default_str("default");
   if (auto done = ParseArgs(app, args)) return *done;
   auto naming = ParseMetricNaming(naming_text);
   auto interval = ParseInterval(interval_text);
@@ -162,7 +181,20 @@ int RunServe(const std::vector<std::string>& args) {
   // thread, and the first scrape already has data.
   sampler.SampleNow();
   sampler.Start();
-  Follower follower(sampler, SampleHooks());
+  std::optional<History> history;
+  if (app.count("--history") > 0) {
+    auto path = history_path.empty() || history_path == "default"
+                    ? DefaultHistoryPath(Environment::FromProcess())
+                    : Result<std::string>(history_path);
+    auto opened = path ? History::Open(*path) : tl::unexpected(path.error());
+    if (!opened) {
+      std::fprintf(stderr, "dlrig serve: --history: %s\n", opened.error().message.c_str());
+      return kExitErrors;
+    }
+    history.emplace(std::move(*opened));
+    std::fprintf(stderr, "dlrig serve: recording samples in %s\n", path->c_str());
+  }
+  Follower follower(sampler, SampleHooks(history ? &*history : nullptr));
   (*server)->Start();
   std::string where = (*server)->address().ToString();
   std::fprintf(stderr, "dlrig serve: listening on http://%s/ (metrics: /metrics, naming %s)\n",

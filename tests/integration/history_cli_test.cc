@@ -175,4 +175,30 @@ TEST(HistoryCliFiles, AGarbageFileIsNamedAndKept) {
 }
 
 }  // namespace
+// serve --history records what it serves through the same store.
+TEST(HistoryServe, ServeRecordsEverySampleItServes) {
+  testing::TempTree tree;
+  tree.Write("fake-nvml.conf", kFake);
+  std::string db = (tree.dir() / "serve.db").string();
+  std::vector<std::string> argv = {"env", std::string("DLRIG_NVML_LIBRARY=") + DLRIG_FAKE_NVML_LIBRARY,
+                                   "DLRIG_FAKE_NVML=" + (tree.dir() / "fake-nvml.conf").string(),
+                                   "timeout", "-s", "TERM", "3", DLRIG_BINARY, "serve",
+                                   "--listen", "127.0.0.1:0", "--interval", "500ms", "--history", db};
+  SystemRunner runner;
+  auto served = runner.Run(argv, ExecOptions{std::chrono::milliseconds(30000), 1u << 20});
+  ASSERT_TRUE(served);
+  EXPECT_NE(served->err.find("recording samples in " + db), std::string::npos) << served->err;
+  CliRun run = Dlrig(tree, {"history", "--db", db, "--json", "--since", "10m"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  json doc = json::parse(run.out, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded()) << run.out;
+  size_t samples = 0;
+  for (const json& s : doc["samples"])
+    if (s["gpu_uuid"] == "GPU-11111111-2222-3333-4444-555555555555") {
+      ++samples;
+      EXPECT_EQ(s["temperature_c"], 47);
+    }
+  EXPECT_GE(samples, 3u) << run.out;
+}
+
 }  // namespace dlrig
