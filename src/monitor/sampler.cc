@@ -20,6 +20,8 @@ using Clock = std::chrono::steady_clock;
 constexpr std::string_view kFrameEnd = "nvml frame end\n";
 constexpr size_t kMaxFrameBytes = 4u << 20;
 constexpr size_t kMaxKmsgReadsPerSample = 4096;
+/// Every this many live passes also reads the slow counters (DriverQueryOptions::slow_counters).
+constexpr unsigned kSlowEvery = 10;
 
 void CloseFd(int& fd) {
   if (fd >= 0) ::close(fd);
@@ -59,6 +61,8 @@ struct Sampler::Child {
   int command_fd = -1;  ///< our end of a socketpair: a write cannot raise SIGPIPE
   int answer_fd = -1;
   std::string full;     ///< the first frame: identity, fixed facts, topology
+  std::string slow;     ///< the last live frame with the slow counters
+  unsigned passes = 0;  ///< live passes asked of this child
   std::string pending;  ///< bytes read past the last frame end
   std::vector<pid_t> unreaped;  ///< killed children stuck in the kernel, reaped later
 
@@ -98,6 +102,8 @@ struct Sampler::Child {
     command_fd = command[0];
     answer_fd = answer[0];
     full.clear();
+    slow.clear();
+    passes = 0;
     pending.clear();
     return true;
   }
@@ -242,14 +248,16 @@ std::shared_ptr<MonitorSnapshot> Sampler::Take() {
     } else {
       end.exit_code = -1;
     }
-  } else if (::send(c.command_fd, "l", 1, MSG_NOSIGNAL) == 1) {
+  } else if (::send(c.command_fd, ++c.passes % kSlowEvery == 0 ? "s" : "l", 1, MSG_NOSIGNAL) == 1) {
     live_pass = true;
     answered = c.ReadFrame(deadline, live, end);
+    if (answered && c.passes % kSlowEvery == 0) c.slow = live;
   } else {
     c.Stop();
   }
   if (!answered && (end.timed_out || end.signal)) ++restarts_;
-  std::string text = answered || !live_pass ? c.full + live : IdentityLines(c.full) + live;
+  // Later lines win: the slow counters from their last pass, then this pass's live values.
+  std::string text = answered || !live_pass ? c.full + c.slow + live : IdentityLines(c.full) + live;
   ChildEnd parse_end = answered ? ChildEnd{} : end;
   parse_end.deadline = options_.driver.deadline;
   snapshot->nvml = ParseDriverQuery(text, options_.driver, parse_end).nvml;

@@ -195,6 +195,10 @@ struct DriverQueryOptions {
   bool nvlinks = false;
   bool topology = false;
   bool pcie_throughput = false;
+  /// The counters that are dear to read and slow to change: energy (about 4 ms of CPU per GPU
+  /// on an H200), PCIe replays, ECC, retired pages and row remapping, NVLink state. A sampler
+  /// asks them on every tenth pass only; a one-shot query always.
+  bool slow_counters = true;
 };
 
 /// How the child ended, for ParseDriverQuery.

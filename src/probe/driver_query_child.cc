@@ -199,13 +199,11 @@ void SamplerChildMain(int command_fd, int fd, const DriverQueryOptions& options)
   out.Emit("frame", "end");
   if (!started) return;
   // One live pass per byte the parent writes; EOF (the parent is gone or done) ends it.
-  // NVLink links are asked on every 30th pass only: 3 calls per link and up to 18 links per
-  // GPU would be most of a live pass's CPU, for a state that rarely changes.
-  constexpr unsigned kNvLinkEvery = 30;
+  // 's': a live pass with the slow counters too; anything else: without them.
   char request = 0;
-  for (unsigned pass = 1; ::read(command_fd, &request, 1) == 1; ++pass) {
+  while (::read(command_fd, &request, 1) == 1) {
     DriverQueryOptions live = options;
-    live.nvlinks = options.nvlinks && pass % kNvLinkEvery == 0;
+    live.slow_counters = request == 's';
     AskDevices(out, session.device, session.error_string, session.handles, Pass::kLive, live);
     out.Emit("frame", "end");
   }

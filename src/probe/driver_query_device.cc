@@ -224,12 +224,13 @@ void AskLive(DeviceAsker& ask, const DeviceSymbols& s, Device dev, const DriverQ
     ask.Value("performance_state", std::to_string(pstate));
   unsigned long long energy = 0, reasons = 0;
   using UllFn = Return (*)(Device, unsigned long long*);
-  if (ask.Ask(s.energy, {"energy_mj"}, [&] { return As<UllFn>(s.energy)(dev, &energy); }))
+  if (o.slow_counters &&
+      ask.Ask(s.energy, {"energy_mj"}, [&] { return As<UllFn>(s.energy)(dev, &energy); }))
     ask.Value("energy_mj", energy);
   if (ask.Ask(s.clock_events, {"clock_event_reasons"},
               [&] { return As<UllFn>(s.clock_events)(dev, &reasons); }))
     ask.Value("clock_event_reasons", reasons);
-  AskUnsigned(ask, s.replay, "pcie_replay_count", dev);
+  if (o.slow_counters) AskUnsigned(ask, s.replay, "pcie_replay_count", dev);
   if (o.pcie_throughput) {
     AskSelected(ask, s.pcie_throughput, "pcie_tx_kbps", dev, nvml::kPcieTxBytes);
     AskSelected(ask, s.pcie_throughput, "pcie_rx_kbps", dev, nvml::kPcieRxBytes);
@@ -345,11 +346,11 @@ void AskDevices(Emitter& out, const DeviceSymbols& s, const Symbol& err,
       AskMig(ask, s, dev);
     }
     AskMemory(ask, s, dev);
-    AskMemoryHealth(ask, s, dev);
+    if (o.slow_counters) AskMemoryHealth(ask, s, dev);
     AskState(ask, s, dev);
     AskLive(ask, s, dev, o);
     if (o.processes) AskProcesses(ask, s, dev);
-    if (o.nvlinks) AskNvLinks(ask, s, dev);
+    if (o.nvlinks && o.slow_counters) AskNvLinks(ask, s, dev);
   }
   if (pass == Pass::kFull && o.topology) AskTopology(out, s, err, handles);
 }

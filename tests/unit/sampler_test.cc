@@ -219,6 +219,22 @@ TEST_F(SamplerTest, OlderDriverFallsBackToOlderSymbols) {
   EXPECT_EQ(g.memory_total_bytes.value_or(0), 85520809984LL);  // nvmlDeviceGetMemoryInfo
 }
 
+TEST_F(SamplerTest, SlowCountersAreReadEveryTenthPassAndKeptBetween) {
+  Configure(kTwoGpus);
+  Sampler sampler(Options());
+  EXPECT_EQ(sampler.SampleNow()->nvml.devices[0].energy_mj.value_or(0), 123456789);  // full pass
+  Configure(std::string(kTwoGpus) + "gpu0.energy=223456789\ngpu0.util_gpu=50\n");
+  for (int pass = 1; pass <= 10; ++pass) {
+    auto s = sampler.SampleNow();
+    const GpuFacts& g = s->nvml.devices[0];
+    EXPECT_EQ(g.utilization_gpu_percent.value_or(0), 50) << pass;  // live: every pass
+    // Energy (about 4 ms of CPU per GPU on an H200) is read on the tenth live pass; until
+    // then the last reading stands, never a gap or a 0.
+    EXPECT_EQ(g.energy_mj.value_or(0), pass < 10 ? 123456789 : 223456789) << pass;
+  }
+  EXPECT_EQ(sampler.SampleNow()->nvml.devices[0].energy_mj.value_or(0), 223456789);
+}
+
 TEST_F(SamplerTest, BackgroundThreadSamplesAtTheInterval) {
   Configure(kTwoGpus);
   auto options = Options();
