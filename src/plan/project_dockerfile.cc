@@ -30,12 +30,8 @@ std::vector<Instruction> Instructions(std::string_view text) {
   int number = 0;
   size_t pos = 0;
   while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    std::string_view line =
-        text.substr(pos, end == std::string_view::npos ? text.size() - pos : end - pos);
-    pos = end == std::string_view::npos ? text.size() : end + 1;
+    std::string_view line = NextLine(text, pos);
     ++number;
-    if (line.ends_with('\r')) line.remove_suffix(1);
     std::string_view t = Trim(line);
     if (t.starts_with('#')) continue;  // comments, also inside a continued instruction
     if (!open) {

@@ -137,4 +137,15 @@ std::optional<PackageSpec> ParseCondaSpec(std::string_view text, const Located& 
 /// The image in a "FROM" / "image:" value ("nvidia/cuda:12.4.1-devel-ubuntu22.04@sha256:...").
 ImageRef ParseImageRef(std::string_view text, const Located& at);
 
+/// The physical line at `pos` (without its "\n" or a trailing "\r"), moving `pos` past it;
+/// call while pos < text.size().
+inline std::string_view NextLine(std::string_view text, size_t& pos) {
+  size_t end = text.find('\n', pos);
+  std::string_view line =
+      text.substr(pos, end == std::string_view::npos ? text.size() - pos : end - pos);
+  pos = end == std::string_view::npos ? text.size() : end + 1;
+  if (line.ends_with('\r')) line.remove_suffix(1);
+  return line;
+}
+
 }  // namespace dlrig

@@ -204,12 +204,8 @@ Result<ProjectFacts> ParseRequirements(std::string_view text, const std::string&
     std::string logical;
     int first = number + 1;
     for (;;) {
-      size_t end = text.find('\n', pos);
-      std::string_view line =
-          text.substr(pos, end == std::string_view::npos ? text.size() - pos : end - pos);
-      pos = end == std::string_view::npos ? text.size() : end + 1;
+      std::string_view line = NextLine(text, pos);
       ++number;
-      if (line.ends_with('\r')) line.remove_suffix(1);
       if (line.ends_with('\\') && pos < text.size()) {
         logical.append(line.substr(0, line.size() - 1));
         continue;
