@@ -73,8 +73,8 @@ sleep 2
 nvidia-smi -q -x >"$out/nvidia-smi-q-idle.xml" 2>&1
 python3 scripts/compare-gpus.py "$out/gpus-idle.json" "$out/nvidia-smi-q-idle.xml" >"$out/compare-gpus-idle.txt" 2>&1
 # Issue 4 on the same machine: the plan dlrig makes for it, beside what is installed.
-"$dlrig" plan --explain >"$out/plan.txt" 2>&1
-"$dlrig" plan --json >"$out/plan.json" 2>&1
+"$dlrig" plan torch torchvision --explain >"$out/plan.txt" 2>&1
+"$dlrig" plan torch torchvision --json >"$out/plan.json" 2>&1
 "$python" -c 'import torch; print("installed torch", torch.__version__, "cuda", torch.version.cuda)' >>"$out/plan.txt" 2>&1
 grep -iE "temp|threshold|tlimit" "$out/nvidia-smi-q.xml" >"$out/nvidia-smi-temperatures.txt"
 ls -la "$out"

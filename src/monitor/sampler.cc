@@ -176,7 +176,8 @@ struct Sampler::Child {
   }
 };
 
-Sampler::Sampler(SamplerOptions options) : options_(std::move(options)), child_(new Child) {
+Sampler::Sampler(SamplerOptions options)
+    : options_(std::move(options)), child_(new Child), root_(Root::Open(options_.root)) {
   options_.driver.processes = options_.processes;
   options_.driver.pcie_throughput = options_.pcie_throughput;
   options_.driver.nvlinks = true;
@@ -268,12 +269,9 @@ std::shared_ptr<MonitorSnapshot> Sampler::Take() {
     snapshot->unavailable = "NVML did not answer within " +
                             std::to_string(options_.driver.deadline.count()) +
                             " ms; its process was killed and is started again";
-  if (options_.processes) {
-    auto root = Root::Open(options_.root);
-    if (root)
-      for (GpuFacts& g : snapshot->nvml.devices)
-        if (g.processes) DescribeProcesses(*root, *g.processes);
-  }
+  if (options_.processes && root_)
+    for (GpuFacts& g : snapshot->nvml.devices)
+      if (g.processes) DescribeProcesses(*root_, *g.processes);
   ReadXids(kmsg_fd_, xids_);
   snapshot->xids = xids_;
   snapshot->restarts = restarts_;

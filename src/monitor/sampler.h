@@ -85,6 +85,7 @@ class Sampler {
   uint64_t sequence_ = 0;
   int restarts_ = 0;
   std::vector<XidEvent> xids_;
+  Result<Root> root_;  ///< where /proc is read for the processes, opened once
   int kmsg_fd_ = -1;
   bool stop_ = false;
   std::thread thread_;
