@@ -1,0 +1,301 @@
+// Copy-engine transfers and our memory kernels, timed with events behind a spin gate.
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "bench/cuda_buffers.h"
+#include "bench/cuda_ops.h"
+#include "gpu/kernels.h"
+
+namespace dlrig::bench {
+namespace {
+
+using gpu::CudaDriver;
+
+// Generous: a healthy GPU finishes any single timed batch in well under a second; this only
+// bounds how long a wedged one can hold the run.
+double Deadline(double bytes) { return 30.0 + bytes / 1e9; }
+
+constexpr unsigned long long kSpinTimeoutNs = 10'000'000'000ULL;
+
+}  // namespace
+
+Result<void> FillRandomDevice(int device, gpu::CUdeviceptr ptr, size_t bytes, DType dtype,
+                              uint64_t seed, gpu::CUstream stream) {
+  const char* entry = "dlrig_fill_u32";
+  size_t element = 4;
+  switch (dtype) {
+    case DType::kFp64: entry = "dlrig_fill_f64"; element = 8; break;
+    case DType::kFp32:
+    case DType::kTf32: entry = "dlrig_fill_f32"; element = 4; break;
+    case DType::kFp16: entry = "dlrig_fill_f16"; element = 2; break;
+    case DType::kBf16: entry = "dlrig_fill_bf16"; element = 2; break;
+    case DType::kFp8E4M3: entry = "dlrig_fill_e4m3"; element = 1; break;
+    case DType::kInt8: entry = "dlrig_fill_u32"; element = 4; break;  // every byte uniform
+  }
+  auto fn = gpu::LoadKernel(device, "fill", entry);
+  if (!fn) return tl::unexpected(fn.error());
+  size_t n = bytes / element;
+  void* args[] = {&ptr, &n, &seed};
+  return gpu::Launch(*fn, 4096, 256, stream, args);
+}
+
+Result<SpinGate> SpinGate::Create() {
+  SpinGate gate;
+  if (gpu::KernelPtx("memory").empty()) return gate;  // no kernels: an inactive gate
+  auto m = gpu::PinnedMemory::Allocate(64);
+  if (!m) return tl::unexpected(m.error());
+  gate.memory_ = std::move(*m);
+  gate.flag_ = static_cast<volatile unsigned*>(gate.memory_.data());
+  *gate.flag_ = 0;
+  return gate;
+}
+
+Result<void> SpinGate::Hold(int device, gpu::CUstream stream) {
+  if (!flag_) return {};
+  auto fn = gpu::LoadKernel(device, "memory", "dlrig_spin");
+  if (!fn) return tl::unexpected(fn.error());
+  CudaDriver* d = *CudaDriver::Get();
+  gpu::CUdeviceptr flag = 0;
+  if (auto ok = d->Check(d->cuMemHostGetDevicePointer(&flag, const_cast<unsigned*>(flag_), 0),
+                         "cuMemHostGetDevicePointer");
+      !ok) {
+    return ok;
+  }
+  *flag_ = 0;
+  unsigned long long timeout = kSpinTimeoutNs;
+  void* args[] = {&flag, &timeout};
+  return gpu::Launch(*fn, 1, 1, stream, args);
+}
+
+void SpinGate::Release() {
+  if (flag_) *flag_ = 1;
+}
+
+namespace {
+
+gpu::CUdeviceptr Ptr(Buffer* b) { return static_cast<DeviceBuffer*>(b)->ptr(); }
+void* Host(Buffer* b) { return static_cast<HostBuffer*>(b)->data(); }
+
+// One direction of a transfer: which call, on which GPU's stream.
+struct Direction {
+  Buffer* dst;
+  Buffer* src;
+  int device;  ///< whose stream and copy engine
+};
+
+Result<void> Enqueue(const Direction& dir, size_t bytes, gpu::CUstream stream) {
+  CudaDriver* d = *CudaDriver::Get();
+  bool dst_host = dir.dst->memory() != Memory::kDevice;
+  bool src_host = dir.src->memory() != Memory::kDevice;
+  if (src_host && !dst_host) return d->Check(d->cuMemcpyHtoDAsync(Ptr(dir.dst), Host(dir.src), bytes, stream), "cuMemcpyHtoDAsync");
+  if (!src_host && dst_host) return d->Check(d->cuMemcpyDtoHAsync(Host(dir.dst), Ptr(dir.src), bytes, stream), "cuMemcpyDtoHAsync");
+  if (!src_host && !dst_host) return d->Check(d->cuMemcpyDtoDAsync(Ptr(dir.dst), Ptr(dir.src), bytes, stream), "cuMemcpyDtoDAsync");
+  return Fail(ErrorKind::kUnsupported, "host to host copies are not a GPU benchmark");
+}
+
+class CopyOp final : public TimedOp {
+ public:
+  static Result<std::unique_ptr<TimedOp>> Make(const CopySpec& spec) {
+    auto op = std::unique_ptr<CopyOp>(new CopyOp(spec));
+    int forward = spec.src->memory() == Memory::kDevice ? spec.src->device() : spec.dst->device();
+    int backward = spec.dst->memory() == Memory::kDevice ? spec.dst->device() : spec.src->device();
+    op->dirs_.push_back({spec.dst, spec.src, forward});
+    if (spec.both_ways) op->dirs_.push_back({spec.src, spec.dst, backward});
+    for (const Direction& dir : op->dirs_) {
+      auto stream = gpu::Stream::Create(dir.device);
+      if (!stream) return tl::unexpected(stream.error());
+      auto start = gpu::Event::Create(dir.device);
+      if (!start) return tl::unexpected(start.error());
+      auto stop = gpu::Event::Create(dir.device);
+      if (!stop) return tl::unexpected(stop.error());
+      op->lanes_.push_back({std::move(*stream), std::move(*start), std::move(*stop)});
+    }
+    // A pageable copy returns only once the driver has staged it, so a gated stream would
+    // wait for a release that never comes; those are timed without the gate.
+    bool pageable = spec.src->memory() == Memory::kPageable || spec.dst->memory() == Memory::kPageable;
+    if (!pageable) {
+      auto gate = SpinGate::Create();
+      if (!gate) return tl::unexpected(gate.error());
+      op->gate_ = std::move(*gate);
+    }
+    return std::unique_ptr<TimedOp>(std::move(op));
+  }
+
+  Result<double> Time(int iterations) override {
+    CudaDriver* d = *CudaDriver::Get();
+    for (size_t i = 0; i < dirs_.size(); ++i) {
+      Lane& lane = lanes_[i];
+      if (auto ok = gpu::UseDevice(dirs_[i].device); !ok) return tl::unexpected(ok.error());
+      if (auto ok = gate_.Hold(dirs_[i].device, lane.stream.get()); !ok) return Released(ok.error());
+      if (auto ok = d->Check(d->cuEventRecord(lane.start.get(), lane.stream.get()), "cuEventRecord"); !ok) {
+        return Released(ok.error());
+      }
+      for (int it = 0; it < iterations; ++it) {
+        if (auto ok = Enqueue(dirs_[i], spec_.bytes, lane.stream.get()); !ok) return Released(ok.error());
+      }
+      if (auto ok = d->Check(d->cuEventRecord(lane.stop.get(), lane.stream.get()), "cuEventRecord"); !ok) {
+        return Released(ok.error());
+      }
+    }
+    gate_.Release();
+    double slowest = 0;
+    for (Lane& lane : lanes_) {
+      auto s = gpu::ElapsedSeconds(lane.start, lane.stop, Deadline(static_cast<double>(spec_.bytes) * iterations));
+      if (!s) return tl::unexpected(s.error());
+      slowest = std::max(slowest, *s);
+    }
+    return slowest;
+  }
+
+  std::string detail() const override {
+    return gate_.active() ? "copy engine, started behind a spin kernel" : "copy engine";
+  }
+
+ private:
+  explicit CopyOp(const CopySpec& spec) : spec_(spec) {}
+  tl::unexpected<Error> Released(Error e) {
+    gate_.Release();
+    return tl::unexpected(std::move(e));
+  }
+
+  struct Lane {
+    gpu::Stream stream;
+    gpu::Event start;
+    gpu::Event stop;
+  };
+  CopySpec spec_;
+  std::vector<Direction> dirs_;
+  std::vector<Lane> lanes_;
+  SpinGate gate_;
+};
+
+const char* Entry(MemoryKernel k) {
+  switch (k) {
+    case MemoryKernel::kCopy: return "dlrig_copy";
+    case MemoryKernel::kTriad: return "dlrig_triad";
+    case MemoryKernel::kRead: return "dlrig_read";
+    case MemoryKernel::kWrite: return "dlrig_write";
+  }
+  return "";
+}
+
+int Arrays(MemoryKernel k) {
+  return k == MemoryKernel::kTriad ? 3 : k == MemoryKernel::kCopy ? 2 : 1;
+}
+
+class KernelOp final : public TimedOp {
+ public:
+  static Result<std::unique_ptr<TimedOp>> Make(const DeviceInfo& device, const KernelSpec& spec) {
+    auto fn = gpu::LoadKernel(device.index, "memory", Entry(spec.kernel));
+    if (!fn) return tl::unexpected(fn.error());
+    auto op = std::unique_ptr<KernelOp>(new KernelOp(device, spec, *fn));
+    auto stream = gpu::Stream::Create(device.index);
+    if (!stream) return tl::unexpected(stream.error());
+    op->stream_ = std::move(*stream);
+    for (auto* e : {&op->start_, &op->stop_}) {
+      auto ev = gpu::Event::Create(device.index);
+      if (!ev) return tl::unexpected(ev.error());
+      *e = std::move(*ev);
+    }
+    for (int i = 0; i < Arrays(spec.kernel); ++i) {
+      auto m = gpu::DeviceMemory::Allocate(device.index, spec.bytes_per_array);
+      if (!m) return tl::unexpected(m.error());
+      if (auto ok = FillRandomDevice(device.index, m->ptr(), m->bytes(), DType::kFp32, 1000 + i, op->stream_.get()); !ok) {
+        return tl::unexpected(ok.error());
+      }
+      op->arrays_.push_back(std::move(*m));
+    }
+    auto sink = gpu::DeviceMemory::Allocate(device.index, 64);
+    if (!sink) return tl::unexpected(sink.error());
+    op->sink_ = std::move(*sink);
+    if (auto ok = op->Tune(); !ok) return tl::unexpected(ok.error());
+    return std::unique_ptr<TimedOp>(std::move(op));
+  }
+
+  Result<double> Time(int iterations) override { return Run(threads_, blocks_, iterations); }
+
+  std::string detail() const override {
+    return fmt::format("{} threads x {} blocks ({} per SM)", threads_, blocks_, blocks_ / std::max(1, device_.sm_count));
+  }
+
+ private:
+  KernelOp(const DeviceInfo& device, const KernelSpec& spec, gpu::CUfunction fn)
+      : device_(device), spec_(spec), fn_(fn) {}
+
+  // The launch shape that moves the most bytes differs between GPUs; a few are tried once and
+  // the fastest kept (gpu-benches sweeps occupancy the same way).
+  Result<void> Tune() {
+    const std::pair<unsigned, unsigned> shapes[] = {{256, 8}, {512, 4}, {1024, 2}, {512, 8}, {256, 16}, {1024, 4}};
+    double best = 0;
+    for (auto [threads, per_sm] : shapes) {
+      unsigned blocks = per_sm * static_cast<unsigned>(std::max(1, device_.sm_count));
+      if (auto warm = Run(threads, blocks, 1); !warm) return tl::unexpected(warm.error());
+      auto t = Run(threads, blocks, 3);
+      if (!t) return tl::unexpected(t.error());
+      if (best == 0 || *t < best) {
+        best = *t;
+        threads_ = threads;
+        blocks_ = blocks;
+      }
+    }
+    return {};
+  }
+
+  Result<double> Run(unsigned threads, unsigned blocks, int iterations) {
+    CudaDriver* d = *CudaDriver::Get();
+    if (auto ok = gpu::UseDevice(device_.index); !ok) return tl::unexpected(ok.error());
+    size_t n = spec_.bytes_per_array / 16;
+    float scale = 3.0f;
+    int value = 7;
+    gpu::CUdeviceptr a = arrays_[0].ptr();
+    gpu::CUdeviceptr b = arrays_.size() > 1 ? arrays_[1].ptr() : 0;
+    gpu::CUdeviceptr c = arrays_.size() > 2 ? arrays_[2].ptr() : 0;
+    gpu::CUdeviceptr sink = sink_.ptr();
+    void* copy_args[] = {&a, &b, &n};
+    void* triad_args[] = {&a, &b, &c, &scale, &n};
+    void* read_args[] = {&a, &n, &sink};
+    void* write_args[] = {&a, &n, &value};
+    void** args = spec_.kernel == MemoryKernel::kCopy    ? copy_args
+                  : spec_.kernel == MemoryKernel::kTriad ? triad_args
+                  : spec_.kernel == MemoryKernel::kRead  ? read_args
+                                                         : write_args;
+    if (auto ok = d->Check(d->cuEventRecord(start_.get(), stream_.get()), "cuEventRecord"); !ok) {
+      return tl::unexpected(ok.error());
+    }
+    for (int i = 0; i < iterations; ++i) {
+      if (auto ok = gpu::Launch(fn_, blocks, threads, stream_.get(), args); !ok) return tl::unexpected(ok.error());
+    }
+    if (auto ok = d->Check(d->cuEventRecord(stop_.get(), stream_.get()), "cuEventRecord"); !ok) {
+      return tl::unexpected(ok.error());
+    }
+    return gpu::ElapsedSeconds(start_, stop_, Deadline(static_cast<double>(spec_.bytes_per_array) * 3 * iterations));
+  }
+
+  DeviceInfo device_;
+  KernelSpec spec_;
+  gpu::CUfunction fn_;
+  gpu::Stream stream_;
+  gpu::Event start_, stop_;
+  std::vector<gpu::DeviceMemory> arrays_;
+  gpu::DeviceMemory sink_;
+  unsigned threads_ = 512;
+  unsigned blocks_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<TimedOp>> MakeCudaCopy(const CopySpec& spec) {
+  if (!spec.src || !spec.dst) return Fail(ErrorKind::kMalformed, "copy without buffers");
+  if (spec.bytes > spec.src->bytes() || spec.bytes > spec.dst->bytes()) {
+    return Fail(ErrorKind::kMalformed, "copy larger than its buffers");
+  }
+  return CopyOp::Make(spec);
+}
+
+Result<std::unique_ptr<TimedOp>> MakeCudaKernel(const DeviceInfo& device, const KernelSpec& spec) {
+  return KernelOp::Make(device, spec);
+}
+
+}  // namespace dlrig::bench
