@@ -221,6 +221,12 @@ class Backend {
   /// Random bytes, or random normal values of `dtype` (never zeros: power depends on the data).
   virtual Result<void> FillRandom(Buffer& buffer, DType dtype, uint64_t seed) = 0;
 
+  /// The bytes of a host buffer; nullptr for device memory.
+  virtual void* HostData(Buffer& buffer) = 0;
+  /// Copies `bytes` of host memory into a device buffer and waits: what a data loader does with
+  /// each batch read from disk.
+  virtual Result<void> Upload(const void* src, size_t bytes, Buffer& device) = 0;
+
   virtual PeerLink Peer(int a, int b) = 0;
   virtual Result<std::unique_ptr<TimedOp>> Copy(const CopySpec& spec) = 0;
   virtual Result<std::unique_ptr<TimedOp>> Kernel(const KernelSpec& spec) = 0;

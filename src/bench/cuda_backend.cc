@@ -13,6 +13,7 @@
 #include "gpu/cuda_driver.h"
 #include "gpu/kernels.h"
 #include "knowledge/gpus.h"
+#include "knowledge/tensor_rates.h"
 #include "probe/driver_query.h"
 
 namespace dlrig::bench {
@@ -109,6 +110,18 @@ class CudaBackend final : public Backend {
     return {};
   }
 
+  void* HostData(Buffer& buffer) override {
+    auto* h = dynamic_cast<HostBuffer*>(&buffer);
+    return h ? h->data() : nullptr;
+  }
+  Result<void> Upload(const void* src, size_t bytes, Buffer& device) override {
+    auto* d = dynamic_cast<DeviceBuffer*>(&device);
+    if (!d || bytes > d->bytes()) return Fail(ErrorKind::kMalformed, "upload to a device buffer too small");
+    if (auto ok = gpu::UseDevice(d->device()); !ok) return ok;
+    CudaDriver* driver = *CudaDriver::Get();
+    return driver->Check(driver->cuMemcpyHtoD(d->ptr(), src, bytes), "cuMemcpyHtoD");
+  }
+
   PeerLink Peer(int a, int b) override;
   Result<std::unique_ptr<TimedOp>> Copy(const CopySpec& spec) override;
   Result<std::unique_ptr<TimedOp>> Kernel(const KernelSpec& spec) override;
@@ -180,6 +193,20 @@ PeerLink CudaBackend::Peer(int a, int b) {
   return {.access = true, .path = "PCIe"};
 }
 
+// NVML answers its own enum (NVML_NVLINK_VERSION_4_0 = 6 on an H200), not the generation, and
+// some drivers answer wrongly or not at all (an H100 said "not supported" on every link); the
+// compute capability decides where the two disagree.
+std::optional<int> NvlinkGeneration(const DeviceInfo& info, std::optional<long long> nvml_version) {
+  if (info.nvlinks_active == 0) return std::nullopt;
+  const auto& rates = TensorRates::BuiltIn();
+  if (!rates) return std::nullopt;
+  const NvlinkRow* by_cc = rates->NvlinkForCc(info.cc_major, info.cc_minor);
+  if (by_cc) return by_cc->version;
+  const NvlinkRow* by_nvml = nvml_version ? rates->NvlinkForNvml(*nvml_version) : nullptr;
+  if (by_nvml) return by_nvml->version;
+  return std::nullopt;
+}
+
 Result<std::vector<DeviceInfo>> Describe(const DriverQuery& query, std::vector<int>* nvml_index) {
   CudaDriver* d = *CudaDriver::Get();
   int count = 0;
@@ -217,6 +244,7 @@ Result<std::vector<DeviceInfo>> Describe(const DriverQuery& query, std::vector<i
       if (d->cuMemGetInfo(&free, &total_now) == gpu::kCudaSuccess) info.memory_free = free;
     }
     int matched = -1;
+    std::optional<long long> nvml_version;
     for (const GpuFacts& f : query.nvml.devices) {
       if (!f.pci_bus_id || ShortBusId(*f.pci_bus_id) != info.pci_bus_id) continue;
       matched = f.index;
@@ -235,7 +263,7 @@ Result<std::vector<DeviceInfo>> Describe(const DriverQuery& query, std::vector<i
         for (const NvLink& l : *f.nvlinks) {
           if (!l.active) continue;
           ++info.nvlinks_active;
-          if (l.version) info.nvlink_version = static_cast<int>(*l.version);
+          if (l.version) nvml_version = *l.version;
         }
       }
       if (f.pci_device_id && catalog) {
@@ -243,6 +271,7 @@ Result<std::vector<DeviceInfo>> Describe(const DriverQuery& query, std::vector<i
         info.catalog = catalog->Find(static_cast<uint16_t>(packed & 0xffff), static_cast<uint16_t>(packed >> 16));
       }
     }
+    info.nvlink_version = NvlinkGeneration(info, nvml_version);
     nvml_index->push_back(matched);
     out.push_back(std::move(info));
   }

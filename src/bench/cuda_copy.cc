@@ -18,6 +18,7 @@ using gpu::CudaDriver;
 double Deadline(double bytes) { return 30.0 + bytes / 1e9; }
 
 constexpr unsigned long long kSpinTimeoutNs = 10'000'000'000ULL;
+constexpr int kGateDepth = 32;
 
 }  // namespace
 
@@ -132,10 +133,22 @@ class CopyOp final : public TimedOp {
       if (auto ok = d->Check(d->cuEventRecord(lane.start.get(), lane.stream.get()), "cuEventRecord"); !ok) {
         return Released(ok.error());
       }
-      for (int it = 0; it < iterations; ++it) {
-        if (auto ok = Enqueue(dirs_[i], spec_.bytes, lane.stream.get()); !ok) return Released(ok.error());
+    }
+    // The driver's queue behind a held stream is finite: once it is full an enqueue waits for
+    // room that only the release makes. So the gate opens after the first kGateDepth copies of
+    // every lane; by then the queue is deep enough that the rest is enqueued faster than it runs.
+    for (int it = 0; it < iterations; ++it) {
+      for (size_t i = 0; i < dirs_.size(); ++i) {
+        if (dirs_.size() > 1) {
+          if (auto ok = gpu::UseDevice(dirs_[i].device); !ok) return Released(ok.error());
+        }
+        if (auto ok = Enqueue(dirs_[i], spec_.bytes, lanes_[i].stream.get()); !ok) return Released(ok.error());
       }
-      if (auto ok = d->Check(d->cuEventRecord(lane.stop.get(), lane.stream.get()), "cuEventRecord"); !ok) {
+      if (it + 1 == kGateDepth) gate_.Release();
+    }
+    for (size_t i = 0; i < dirs_.size(); ++i) {
+      if (auto ok = gpu::UseDevice(dirs_[i].device); !ok) return Released(ok.error());
+      if (auto ok = d->Check(d->cuEventRecord(lanes_[i].stop.get(), lanes_[i].stream.get()), "cuEventRecord"); !ok) {
         return Released(ok.error());
       }
     }
@@ -171,14 +184,34 @@ class CopyOp final : public TimedOp {
   SpinGate gate_;
 };
 
-const char* Entry(MemoryKernel k) {
+// A kernel and the shape it is launched with.
+struct Launch {
+  const char* entry;
+  unsigned threads;
+  unsigned per_sm;    ///< blocks per SM; 0: one block per tile (tile = threads x unroll words)
+  unsigned unroll;
+};
+
+// The candidates for each kernel: grid-stride at several occupancies, and tiles (one block per
+// tile, or a few blocks per SM looping) with streaming hints. Which is fastest differs between
+// GPUs; Tune() tries them all once.
+std::vector<Launch> Candidates(MemoryKernel k) {
   switch (k) {
-    case MemoryKernel::kCopy: return "dlrig_copy";
-    case MemoryKernel::kTriad: return "dlrig_triad";
-    case MemoryKernel::kRead: return "dlrig_read";
-    case MemoryKernel::kWrite: return "dlrig_write";
+    case MemoryKernel::kCopy:
+      return {{"dlrig_copy", 256, 8, 4},       {"dlrig_copy", 512, 4, 4},        {"dlrig_copy", 1024, 2, 4},
+              {"dlrig_copy", 512, 8, 4},       {"dlrig_copy_tile4", 128, 0, 4},  {"dlrig_copy_tile4", 256, 0, 4},
+              {"dlrig_copy_tile4", 512, 0, 4}, {"dlrig_copy_tile8", 128, 0, 8},  {"dlrig_copy_tile8", 256, 0, 8},
+              {"dlrig_copy_tile4", 256, 8, 4}, {"dlrig_copy_tile8", 256, 4, 8}};
+    case MemoryKernel::kTriad:
+      return {{"dlrig_triad", 256, 8, 1},        {"dlrig_triad", 512, 4, 1},       {"dlrig_triad", 1024, 2, 1},
+              {"dlrig_triad_tile4", 128, 0, 4},  {"dlrig_triad_tile4", 256, 0, 4}, {"dlrig_triad_tile4", 512, 0, 4},
+              {"dlrig_triad_tile4", 256, 8, 4}};
+    case MemoryKernel::kRead:
+      return {{"dlrig_read", 256, 8, 4}, {"dlrig_read", 512, 4, 4}, {"dlrig_read", 1024, 2, 4}, {"dlrig_read", 512, 8, 4}};
+    case MemoryKernel::kWrite:
+      return {{"dlrig_write", 256, 8, 1}, {"dlrig_write", 512, 4, 1}, {"dlrig_write", 1024, 2, 1}, {"dlrig_write", 512, 8, 1}};
   }
-  return "";
+  return {};
 }
 
 int Arrays(MemoryKernel k) {
@@ -188,9 +221,12 @@ int Arrays(MemoryKernel k) {
 class KernelOp final : public TimedOp {
  public:
   static Result<std::unique_ptr<TimedOp>> Make(const DeviceInfo& device, const KernelSpec& spec) {
-    auto fn = gpu::LoadKernel(device.index, "memory", Entry(spec.kernel));
-    if (!fn) return tl::unexpected(fn.error());
-    auto op = std::unique_ptr<KernelOp>(new KernelOp(device, spec, *fn));
+    auto op = std::unique_ptr<KernelOp>(new KernelOp(device, spec));
+    for (const Launch& l : Candidates(spec.kernel)) {
+      auto fn = gpu::LoadKernel(device.index, "memory", l.entry);
+      if (!fn) return tl::unexpected(fn.error());
+      op->candidates_.push_back({l, *fn});
+    }
     auto stream = gpu::Stream::Create(device.index);
     if (!stream) return tl::unexpected(stream.error());
     op->stream_ = std::move(*stream);
@@ -214,36 +250,49 @@ class KernelOp final : public TimedOp {
     return std::unique_ptr<TimedOp>(std::move(op));
   }
 
-  Result<double> Time(int iterations) override { return Run(threads_, blocks_, iterations); }
+  Result<double> Time(int iterations) override { return Run(candidates_[best_], iterations); }
 
   std::string detail() const override {
-    return fmt::format("{} threads x {} blocks ({} per SM)", threads_, blocks_, blocks_ / std::max(1, device_.sm_count));
+    const Candidate& c = candidates_[best_];
+    return fmt::format("{}: {} threads x {} blocks{}", c.launch.entry, c.launch.threads, Blocks(c.launch),
+                       c.launch.per_sm ? fmt::format(" ({} per SM)", c.launch.per_sm) : " (one per tile)");
   }
 
  private:
-  KernelOp(const DeviceInfo& device, const KernelSpec& spec, gpu::CUfunction fn)
-      : device_(device), spec_(spec), fn_(fn) {}
+  struct Candidate {
+    Launch launch;
+    gpu::CUfunction fn;
+  };
 
-  // The launch shape that moves the most bytes differs between GPUs; a few are tried once and
-  // the fastest kept (gpu-benches sweeps occupancy the same way).
+  KernelOp(const DeviceInfo& device, const KernelSpec& spec) : device_(device), spec_(spec) {}
+
+  unsigned Blocks(const Launch& l) const {
+    if (l.per_sm) return l.per_sm * static_cast<unsigned>(std::max(1, device_.sm_count));
+    size_t words = spec_.bytes_per_array / 16;
+    size_t tile = static_cast<size_t>(l.threads) * l.unroll;
+    return static_cast<unsigned>(std::min<size_t>((words + tile - 1) / tile, 0x7fffffff));
+  }
+
+  // The launch that moves the most bytes differs between GPUs; each candidate is timed over a
+  // few passes and the fastest kept (gpu-benches sweeps occupancy the same way).
   Result<void> Tune() {
-    const std::pair<unsigned, unsigned> shapes[] = {{256, 8}, {512, 4}, {1024, 2}, {512, 8}, {256, 16}, {1024, 4}};
     double best = 0;
-    for (auto [threads, per_sm] : shapes) {
-      unsigned blocks = per_sm * static_cast<unsigned>(std::max(1, device_.sm_count));
-      if (auto warm = Run(threads, blocks, 1); !warm) return tl::unexpected(warm.error());
-      auto t = Run(threads, blocks, 3);
+    for (size_t i = 0; i < candidates_.size(); ++i) {
+      if (auto warm = Run(candidates_[i], 1); !warm) return tl::unexpected(warm.error());
+      auto t = Run(candidates_[i], 5);
       if (!t) return tl::unexpected(t.error());
       if (best == 0 || *t < best) {
         best = *t;
-        threads_ = threads;
-        blocks_ = blocks;
+        best_ = i;
       }
     }
     return {};
   }
 
-  Result<double> Run(unsigned threads, unsigned blocks, int iterations) {
+  Result<double> Run(const Candidate& candidate, int iterations) {
+    gpu::CUfunction fn = candidate.fn;
+    unsigned threads = candidate.launch.threads;
+    unsigned blocks = Blocks(candidate.launch);
     CudaDriver* d = *CudaDriver::Get();
     if (auto ok = gpu::UseDevice(device_.index); !ok) return tl::unexpected(ok.error());
     size_t n = spec_.bytes_per_array / 16;
@@ -265,7 +314,7 @@ class KernelOp final : public TimedOp {
       return tl::unexpected(ok.error());
     }
     for (int i = 0; i < iterations; ++i) {
-      if (auto ok = gpu::Launch(fn_, blocks, threads, stream_.get(), args); !ok) return tl::unexpected(ok.error());
+      if (auto ok = gpu::Launch(fn, blocks, threads, stream_.get(), args); !ok) return tl::unexpected(ok.error());
     }
     if (auto ok = d->Check(d->cuEventRecord(stop_.get(), stream_.get()), "cuEventRecord"); !ok) {
       return tl::unexpected(ok.error());
@@ -275,13 +324,12 @@ class KernelOp final : public TimedOp {
 
   DeviceInfo device_;
   KernelSpec spec_;
-  gpu::CUfunction fn_;
+  std::vector<Candidate> candidates_;
+  size_t best_ = 0;
   gpu::Stream stream_;
   gpu::Event start_, stop_;
   std::vector<gpu::DeviceMemory> arrays_;
   gpu::DeviceMemory sink_;
-  unsigned threads_ = 512;
-  unsigned blocks_ = 0;
 };
 
 }  // namespace

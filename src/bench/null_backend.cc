@@ -1,6 +1,7 @@
 #include "bench/null_backend.h"
 
 #include <cmath>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -32,9 +33,18 @@ double TensorRate(DType dtype) {  // FLOP/s
   return 1e12;
 }
 
+// Device memory is never touched, so it is not allocated; host memory is real, because the
+// storage benchmark reads files into it.
 class NullBuffer final : public Buffer {
  public:
-  NullBuffer(Memory memory, int device, size_t bytes) : Buffer(memory, device, bytes) {}
+  NullBuffer(Memory memory, int device, size_t bytes) : Buffer(memory, device, bytes) {
+    if (memory != Memory::kDevice) host_ = std::aligned_alloc(4096, (bytes + 4095) / 4096 * 4096);
+  }
+  ~NullBuffer() override { std::free(host_); }
+  void* host() const { return host_; }
+
+ private:
+  void* host_ = nullptr;
 };
 
 // Shared by every operation of one backend: counts operations for fail_after and gives each
@@ -172,9 +182,18 @@ class NullBackend final : public Backend {
 
   Result<std::unique_ptr<Buffer>> Allocate(Memory memory, int device, size_t bytes) override {
     if (auto bad = CheckDevice(device); !bad) return tl::unexpected(bad.error());
-    return std::unique_ptr<Buffer>(std::make_unique<NullBuffer>(memory, device, bytes));
+    auto buffer = std::make_unique<NullBuffer>(memory, device, bytes);
+    if (memory != Memory::kDevice && !buffer->host()) {
+      return Fail(ErrorKind::kTooLarge, fmt::format("cannot allocate {} bytes of host memory", bytes));
+    }
+    return std::unique_ptr<Buffer>(std::move(buffer));
   }
   Result<void> FillRandom(Buffer&, DType, uint64_t) override { return {}; }
+  void* HostData(Buffer& buffer) override { return static_cast<NullBuffer&>(buffer).host(); }
+  Result<void> Upload(const void*, size_t bytes, Buffer& device) override {
+    if (bytes > device.bytes()) return Fail(ErrorKind::kMalformed, "upload larger than its buffer");
+    return {};
+  }
 
   PeerLink Peer(int a, int b) override {
     if (a == b) return {.access = false, .path = "same GPU"};

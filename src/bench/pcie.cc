@@ -9,7 +9,7 @@ namespace dlrig::bench {
 namespace {
 
 constexpr size_t kMiB = size_t{1} << 20;
-constexpr size_t kHeadline = 256 * kMiB;
+constexpr size_t kHeadline = 512 * kMiB;  // nvbandwidth's default buffer
 
 std::optional<std::string> Waived(const Context& context) {
   if (context.Devices().empty()) return "no GPU";

@@ -8,6 +8,7 @@ std::span<const Command> Commands() {
       {"gpus", "every GPU as the driver describes it, with its datasheet figures (--json)", RunGpus},
       {"top", "the GPUs and their processes, live in the terminal (--once: one frame)", RunTop},
       {"serve", "live GPU metrics over HTTP: Prometheus /metrics, JSON, a status page", RunServe},
+      {"bench", "is this machine as fast as it should be? figures against the device's limits", RunBench},
       {"history", "GPU samples and events over time from the SQLite history (table, --json, --svg)", RunHistory},
       {"plan", "the newest stack this machine runs, explained and written as setup files", RunPlan},
       {"check", "will a project's environment files (conda, pip, Dockerfile, compose) work here?", RunCheck},

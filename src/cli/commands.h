@@ -36,5 +36,6 @@ int RunHistory(const std::vector<std::string>& args);
 int RunServe(const std::vector<std::string>& args);
 int RunPlan(const std::vector<std::string>& args);
 int RunCheck(const std::vector<std::string>& args);
+int RunBench(const std::vector<std::string>& args);
 
 }  // namespace dlrig

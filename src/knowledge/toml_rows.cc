@@ -101,6 +101,19 @@ std::vector<std::string> RowReader::Strings(std::string_view key, Need need) {
   return out;
 }
 
+std::vector<int64_t> RowReader::Ints(std::string_view key, Need need) {
+  const toml::node* node = Get(key, need);
+  if (node == nullptr) return {};
+  std::vector<int64_t> out;
+  const toml::array* array = node->as_array();
+  if (array != nullptr)
+    for (const toml::node& item : *array)
+      if (auto v = item.value<int64_t>(); item.is_integer() && v) out.push_back(*v);
+  if (array == nullptr || out.size() != array->size() || (out.empty() && need == Need::kRequired))
+    Problem("field '" + std::string(key) + "' must be an array of integers");
+  return out;
+}
+
 std::optional<Version> RowReader::Ver(std::string_view key, Need need) {
   std::string text = String(key, need);
   if (text.empty()) return std::nullopt;

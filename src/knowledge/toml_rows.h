@@ -44,6 +44,8 @@ class RowReader {
   std::optional<double> Number(std::string_view key, Need need);
   std::optional<bool> Bool(std::string_view key);
   std::vector<std::string> Strings(std::string_view key, Need need);
+  /// An array of integers.
+  std::vector<int64_t> Ints(std::string_view key, Need need);
   std::optional<Version> Ver(std::string_view key, Need need);
   /// An inline or nested table; marks the key as read (the caller reads its fields).
   const toml::table* Table(std::string_view key);

@@ -81,6 +81,28 @@ constexpr const char* kMigrations[] = {
          text TEXT,
          dedup_key TEXT UNIQUE);
        CREATE INDEX events_by_time ON events(time_ms);)",
+    // 2: `dlrig bench` runs (bench/bench_history.cc), kept beside the samples so a slow figure
+    // can be read against what the GPU did then. Never pruned: runs are few and small.
+    R"(CREATE TABLE bench_runs(
+         id INTEGER PRIMARY KEY,
+         started_ms INTEGER NOT NULL,
+         host TEXT,
+         profile TEXT,
+         backend TEXT,
+         devices TEXT,
+         inventory TEXT);
+       CREATE TABLE bench_results(
+         run_id INTEGER NOT NULL REFERENCES bench_runs(id) ON DELETE CASCADE,
+         seq INTEGER NOT NULL,
+         key TEXT NOT NULL,
+         device INTEGER,
+         unit TEXT,
+         median REAL,
+         ratio REAL,
+         verdict TEXT NOT NULL,
+         json TEXT NOT NULL,
+         PRIMARY KEY(run_id, seq)) WITHOUT ROWID;
+       CREATE INDEX bench_results_by_key ON bench_results(key, device);)",
 };
 
 std::string SampleColumnList(const char* prefix) {

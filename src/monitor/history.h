@@ -100,6 +100,9 @@ class History {
   ~History();
 
   const std::string& path() const { return path_; }
+  /// The open connection, for the tables other modules keep in this file (bench_runs,
+  /// bench_results: bench/bench_history.cc). The schema is still this class's.
+  sqlite3* connection() const { return db_; }
 
   /// Writes one sample of several GPUs, the GPUs seen and new events in one transaction;
   /// events with a key already stored (Xid lines) are dropped. Prunes when it is time.

@@ -109,7 +109,7 @@ TEST(BenchRun, PcieHeadlineAndSweep) {
   ASSERT_NE(h2d, nullptr);
   ASSERT_FALSE(h2d->limits.empty());
   EXPECT_NEAR(h2d->limits.front().value, 63.0, 0.1);  // Gen5 x16, 128b/130b
-  EXPECT_EQ(h2d->params.at("bytes"), std::to_string(256 << 20));
+  EXPECT_EQ(h2d->params.at("bytes"), std::to_string(512 << 20));
   const Measurement* bidir = Find(results, "pcie.bidir.pinned");
   ASSERT_NE(bidir, nullptr);
   EXPECT_NEAR(bidir->limits.front().value, 126.0, 0.2);

@@ -17,6 +17,62 @@ extern "C" __global__ void dlrig_copy(const int4* __restrict__ src, int4* __rest
   for (; i < n; i += stride) dst[i] = src[i];
 }
 
+// The same copy in tiles: each block moves blockDim x U contiguous 16-byte words per pass, all
+// loads of a thread issued before its stores, with streaming cache hints (the data is touched
+// once, so it should not displace anything in L2). Launched with one block per tile, as
+// PyTorch's elementwise kernels are, or fewer with the outer loop.
+template <int U>
+__device__ __forceinline__ void CopyTiles(const int4* __restrict__ src, int4* __restrict__ dst, size_t n) {
+  size_t tile = static_cast<size_t>(blockDim.x) * U;
+  for (size_t base = static_cast<size_t>(blockIdx.x) * tile; base < n; base += static_cast<size_t>(gridDim.x) * tile) {
+    int4 v[U];
+#pragma unroll
+    for (int k = 0; k < U; ++k) {
+      size_t i = base + threadIdx.x + static_cast<size_t>(k) * blockDim.x;
+      if (i < n) v[k] = __ldcs(src + i);
+    }
+#pragma unroll
+    for (int k = 0; k < U; ++k) {
+      size_t i = base + threadIdx.x + static_cast<size_t>(k) * blockDim.x;
+      if (i < n) __stcs(dst + i, v[k]);
+    }
+  }
+}
+
+extern "C" __global__ void dlrig_copy_tile4(const int4* __restrict__ src, int4* __restrict__ dst, size_t n) {
+  CopyTiles<4>(src, dst, n);
+}
+
+extern "C" __global__ void dlrig_copy_tile8(const int4* __restrict__ src, int4* __restrict__ dst, size_t n) {
+  CopyTiles<8>(src, dst, n);
+}
+
+// STREAM's triad in tiles, as above.
+extern "C" __global__ void dlrig_triad_tile4(float4* __restrict__ a, const float4* __restrict__ b,
+                                             const float4* __restrict__ c, float s, size_t n) {
+  constexpr int U = 4;
+  size_t tile = static_cast<size_t>(blockDim.x) * U;
+  for (size_t base = static_cast<size_t>(blockIdx.x) * tile; base < n; base += static_cast<size_t>(gridDim.x) * tile) {
+    float4 x[U], y[U];
+#pragma unroll
+    for (int k = 0; k < U; ++k) {
+      size_t i = base + threadIdx.x + static_cast<size_t>(k) * blockDim.x;
+      if (i < n) {
+        x[k] = __ldcs(b + i);
+        y[k] = __ldcs(c + i);
+      }
+    }
+#pragma unroll
+    for (int k = 0; k < U; ++k) {
+      size_t i = base + threadIdx.x + static_cast<size_t>(k) * blockDim.x;
+      if (i < n) {
+        __stcs(a + i, make_float4(x[k].x + s * y[k].x, x[k].y + s * y[k].y, x[k].z + s * y[k].z,
+                                  x[k].w + s * y[k].w));
+      }
+    }
+  }
+}
+
 // STREAM's triad a = b + s * c on float4.
 extern "C" __global__ void dlrig_triad(float4* __restrict__ a, const float4* __restrict__ b,
                                        const float4* __restrict__ c, float s, size_t n) {

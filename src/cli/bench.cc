@@ -1,0 +1,485 @@
+// dlrig bench: is this machine as fast as it should be? Every figure against the limit computed
+// from the device, as a table, --json or --html, stored in the history; `bench list`,
+// `bench compare A B` and `bench history` beside it.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "bench/bench_history.h"
+#include "bench/benchmarks.h"
+#include "bench/compare.h"
+#include "bench/cuda_backend.h"
+#include "bench/null_backend.h"
+#include "bench/report_html.h"
+#include "bench/report_json.h"
+#include "bench/report_text.h"
+#include "cli/commands.h"
+#include "cli/session.h"
+#include "core/root.h"
+#include "core/strings.h"
+#include "report/text.h"
+
+namespace dlrig {
+namespace {
+
+using namespace bench;
+
+void Out(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); }
+
+std::string Dump(const ojson& j) {
+  return j.dump(2, ' ', false, ojson::error_handler_t::replace) + "\n";
+}
+
+std::string KnownKeys() {
+  std::vector<std::string> keys;
+  for (const Benchmark& b : Benchmarks()) keys.push_back(b.key);
+  return fmt::format("{}", fmt::join(keys, ", "));
+}
+
+Result<std::string> HistoryPath(const std::string& given) {
+  if (!given.empty()) return given;
+  return DefaultHistoryPath(Environment::FromProcess());
+}
+
+// "8M" -> 8 MiB, nccl-tests' convention: K, M, G, T are powers of 1024; a plain number is bytes.
+Result<size_t> ParseSize(std::string_view text) {
+  std::string t = ToLower(Trim(text));
+  if (t.size() > 3 && EndsWith(t, "ib") &&
+      std::string_view("kmgt").find(t[t.size() - 3]) != std::string_view::npos)
+    t.resize(t.size() - 2);  // 8MiB
+  else if (t.size() > 1 && t.back() == 'b')
+    t.pop_back();  // 8MB (taken as MiB, as nccl-tests does), 4096B
+  unsigned shift = 0;
+  if (!t.empty()) {
+    switch (t.back()) {
+      case 'k':
+        shift = 10;
+        break;
+      case 'm':
+        shift = 20;
+        break;
+      case 'g':
+        shift = 30;
+        break;
+      case 't':
+        shift = 40;
+        break;
+      default:
+        break;
+    }
+    if (shift) t.pop_back();
+  }
+  auto n = ParseInt(t);
+  if (!n || *n <= 0 || t.find_first_not_of("0123456789") != std::string::npos ||
+      static_cast<unsigned long long>(*n) > (~0ull >> (shift + 1)))
+    return Fail(ErrorKind::kMalformed,
+                fmt::format("\"{}\" is not a size like 8M, 1G or 4096", text));
+  return static_cast<size_t>(*n) << shift;
+}
+
+template <class T, class F>
+Result<std::vector<T>> ParseList(const std::string& text, F parse) {
+  std::vector<T> out;
+  for (const std::string& item : Split(text, ',')) {
+    auto v = parse(std::string(Trim(item)));
+    if (!v) return tl::unexpected(v.error());
+    out.push_back(*v);
+  }
+  return out;
+}
+
+// Beside the target, then renamed: a reader never sees half a page.
+Result<void> WriteFileAtomically(const std::string& path, const std::string& text) {
+  std::string temp = fmt::format("{}.tmp-{}", path, ::getpid());
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return Fail(ErrorKindFromErrno(errno),
+                fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+  size_t done = 0;
+  int err = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      err = n < 0 ? errno : EIO;
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (err == 0 && ::rename(temp.c_str(), path.c_str()) != 0) err = errno;
+  if (err != 0) {
+    ::unlink(temp.c_str());
+    return Fail(ErrorKindFromErrno(err),
+                fmt::format("cannot write {}: {}", path, std::strerror(err)));
+  }
+  return {};
+}
+
+std::string Hostname() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "";
+  return name;
+}
+
+std::string KernelDriverVersion() {
+  auto root = Root::Open("/");
+  if (!root) return "";
+  auto text = root->ReadFile("/sys/module/nvidia/version", 256);
+  return text ? std::string(Trim(*text)) : "";
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int RunList(const std::vector<std::string>& args) {
+  CLI::App app(
+      "Every benchmark: its key, what it measures, the formula from time to figure, and "
+      "the profiles that run it.",
+      "dlrig bench list");
+  bool as_json = false;
+  app.add_flag("--json", as_json, "as JSON");
+  if (auto done = ParseArgs(app, args)) return *done;
+  if (as_json) {
+    ojson j = ojson::array();
+    for (const Benchmark& b : Benchmarks())
+      j.push_back({{"key", b.key},
+                   {"description", b.description},
+                   {"formula", b.formula},
+                   {"quick", b.quick},
+                   {"default", b.defaults},
+                   {"full", true}});
+    Out(Dump(j));
+    return kExitHealthy;
+  }
+  size_t width = 4;
+  for (const Benchmark& b : Benchmarks()) width = std::max(width, std::strlen(b.key));
+  std::string text =
+      fmt::format("{:<{}}  {:<20}  {}\n", "key", width, "profiles", "what it measures");
+  for (const Benchmark& b : Benchmarks()) {
+    std::string profiles = b.quick ? "quick default full" : b.defaults ? "default full" : "full";
+    text += fmt::format("{:<{}}  {:<20}  {}\n{:<{}}  {:<20}  formula: {}\n", b.key, width, profiles,
+                        b.description, "", width, "", b.formula);
+  }
+  Out(text);
+  return kExitHealthy;
+}
+
+// A run id from the history, or a file written by --json.
+Result<BenchRun> LoadRun(const std::string& what, const std::string& db, std::string& label) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(what, ec)) {
+    auto root = Root::Open("/");
+    if (!root) return tl::unexpected(root.error());
+    auto text = root->ReadFile(std::filesystem::absolute(what).string(), 256u << 20);
+    if (!text)
+      return Fail(text.error().kind, fmt::format("cannot read {}: {}", what, text.error().message));
+    auto run = ParseBenchJson(*text);
+    if (!run)
+      return Fail(run.error().kind, fmt::format("{} is not a `dlrig bench --json` file: {}", what,
+                                                run.error().message));
+    label = fmt::format("{} ({} {}, {})", what, run->host,
+                        run->started_ms ? IsoUtc(run->started_ms) : "?", run->backend);
+    return run;
+  }
+  auto id = ParseInt(what);
+  if (!id || what.find_first_not_of("0123456789") != std::string::npos)
+    return Fail(
+        ErrorKind::kNotFound,
+        fmt::format("\"{}\" is neither a file nor a run id from `dlrig bench history`", what));
+  auto path = HistoryPath(db);
+  if (!path) return tl::unexpected(path.error());
+  auto history = BenchHistory::Open(*path, HistoryAccess::kReadOnly);
+  if (!history) return tl::unexpected(history.error());
+  auto run = history->Load(*id);
+  if (!run) return run;
+  label = fmt::format("run {} ({} {}, {} {})", *id, run->host, IsoUtc(run->started_ms),
+                      run->profile, run->backend);
+  return run;
+}
+
+int RunCompare(const std::vector<std::string>& args) {
+  CLI::App app(
+      "Two runs figure by figure: A, B, the change, and a flag where B is worse (regression) "
+      "or better by more than the threshold. A and B: run ids from `dlrig bench history` or "
+      "files written by `dlrig bench --json`.",
+      "dlrig bench compare");
+  std::string a, b, db;
+  double threshold = 5;
+  bool as_json = false, no_colour = false;
+  app.add_option("A", a, "the earlier run: an id or a JSON file")->required();
+  app.add_option("B", b, "the later run: an id or a JSON file")->required();
+  app.add_option("--threshold", threshold, "flag changes of more than this many percent")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--db", db, "the history file (default ~/.local/share/dlrig/history.db)")
+      ->type_name("PATH");
+  app.add_flag("--json", as_json, "as JSON (schema dlrig.bench-compare/1)");
+  app.add_flag("--no-color", no_colour, "no colour even on a terminal");
+  if (auto done = ParseArgs(app, args)) return *done;
+  std::string label_a, label_b;
+  auto run_a = LoadRun(a, db, label_a);
+  auto run_b = run_a ? LoadRun(b, db, label_b) : Result<BenchRun>(tl::unexpected(run_a.error()));
+  if (!run_a || !run_b) {
+    const Error& e = run_a ? run_b.error() : run_a.error();
+    std::fprintf(stderr, "dlrig bench compare: %s\n", e.message.c_str());
+    return e.kind == ErrorKind::kNotFound && !std::filesystem::exists(run_a ? b : a) ? kExitUsage
+                                                                                     : kExitErrors;
+  }
+  Comparison c = Compare(run_a->results, run_b->results, threshold);
+  if (as_json)
+    Out(Dump(ComparisonJson(c, label_a, label_b, threshold)));
+  else
+    Out(ComparisonText(c, label_a, label_b, threshold, !no_colour && StdoutWantsColour()));
+  return c.regressions > 0 ? kExitWarnings : kExitHealthy;
+}
+
+int RunHistoryList(const std::vector<std::string>& args) {
+  CLI::App app(
+      "The latest bench runs stored in the history: id, date, profile, backend, figures "
+      "and their verdicts. `dlrig bench compare ID ID` compares two.",
+      "dlrig bench history");
+  std::string db;
+  int limit = 20;
+  bool as_json = false;
+  app.add_option("--db", db, "the history file (default ~/.local/share/dlrig/history.db)")
+      ->type_name("PATH");
+  app.add_option("--limit", limit, "at most this many runs, newest first")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_flag("--json", as_json, "as JSON");
+  if (auto done = ParseArgs(app, args)) return *done;
+  auto path = HistoryPath(db);
+  if (!path) {
+    std::fprintf(stderr, "dlrig bench history: %s\n", path.error().message.c_str());
+    return kExitUsage;
+  }
+  if (std::error_code ec; !std::filesystem::exists(*path, ec) && !as_json) {
+    std::fprintf(stderr, "dlrig bench history: no bench run stored yet (%s does not exist)\n",
+                 path->c_str());
+    return kExitHealthy;
+  }
+  auto history = BenchHistory::Open(*path, HistoryAccess::kReadOnly);
+  auto runs = history ? history->Recent(limit)
+                      : Result<std::vector<StoredRunSummary>>(tl::unexpected(history.error()));
+  if (!runs) {
+    std::fprintf(stderr, "dlrig bench history: %s\n", runs.error().message.c_str());
+    return kExitErrors;
+  }
+  auto verdicts = [](const StoredRunSummary& r) {
+    std::vector<std::string> parts;
+    for (const auto& [v, n] : r.verdicts) parts.push_back(fmt::format("{} {}", n, VerdictName(v)));
+    return fmt::format("{}", fmt::join(parts, ", "));
+  };
+  if (as_json) {
+    ojson j = {{"schema", "dlrig.bench-history/1"}, {"db", *path}, {"runs", ojson::array()}};
+    for (const auto& r : *runs) {
+      ojson v = ojson::object();
+      for (const auto& [verdict, n] : r.verdicts) v[std::string(VerdictName(verdict))] = n;
+      j["runs"].push_back({{"id", r.id},
+                           {"started", IsoUtc(r.started_ms)},
+                           {"host", r.host},
+                           {"profile", r.profile},
+                           {"backend", r.backend},
+                           {"figures", r.figures},
+                           {"verdicts", v}});
+    }
+    Out(Dump(j));
+    return kExitHealthy;
+  }
+  if (runs->empty()) {
+    std::fprintf(stderr, "dlrig bench history: no bench run stored in %s yet\n", path->c_str());
+    return kExitHealthy;
+  }
+  std::string text = fmt::format("{:>5}  {:<20}  {:<8}  {:<7}  {:>7}  {}\n", "id", "started (UTC)",
+                                 "profile", "backend", "figures", "verdicts");
+  for (const auto& r : *runs)
+    text += fmt::format("{:>5}  {:<20}  {:<8}  {:<7}  {:>7}  {}\n", r.id, IsoUtc(r.started_ms),
+                        r.profile, r.backend, r.figures, verdicts(r));
+  Out(text);
+  return kExitHealthy;
+}
+
+int RunRun(const std::vector<std::string>& args) {
+  CLI::App app(
+      "Measure the machine: every figure next to the physical limit computed from the device, "
+      "a verdict for each. BENCH: the benchmarks to run (default: those of the profile; "
+      "`dlrig bench list`).",
+      "dlrig bench");
+  std::vector<std::string> only;
+  bool quick = false, full = false, as_json = false, no_history = false, no_colour = false;
+  std::string html, gpus, path, sizes, dtypes, backend_name = "cuda", db;
+  double burn_seconds = 0;
+  int null_gpus = 2;
+  app.add_option("BENCH", only, "benchmarks to run");
+  auto* q = app.add_flag("--quick", quick, "the short profile (about a minute on one GPU)");
+  app.add_flag("--full", full, "every benchmark, longer samples")->excludes(q);
+  app.add_flag("--json", as_json, "machine-readable output (schema dlrig.bench/1)");
+  app.add_option("--html", html, "also write a page with charts to FILE")->type_name("FILE");
+  app.add_option("--gpu", gpus, "the GPUs to use, by CUDA index (default: all)")->type_name("0,1");
+  app.add_option("--path", path, "directory for the storage benchmark (without it: waived)")
+      ->type_name("DIR");
+  app.add_option("--burn-seconds", burn_seconds, "how long burn runs (default: the profile's)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--sizes", sizes, "transfer sizes for the sweeps (K, M, G = 1024^n)")
+      ->type_name("8M,1G");
+  app.add_option("--dtypes", dtypes, "GEMM element types")->type_name("bf16,fp8");
+  app.add_option("--backend", backend_name, "cuda: the GPUs; null: a model, no GPU (for tests)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"cuda", "null"}));
+  app.add_option("--null-gpus", null_gpus, "how many GPUs the null backend models")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
+  auto* hdb = app.add_option("--history-db", db,
+                             "store the run in this history file (default: "
+                             "~/.local/share/dlrig/history.db; the null backend stores only here)")
+                  ->type_name("PATH");
+  app.add_flag("--no-history", no_history, "do not store the run")->excludes(hdb);
+  app.add_flag("--no-color", no_colour, "no colour even on a terminal");
+  if (auto done = ParseArgs(app, args)) return *done;
+
+  Options options;
+  options.profile = quick ? Profile::kQuick : full ? Profile::kFull : Profile::kDefault;
+  options.storage_path = path;
+  options.burn_seconds = burn_seconds;
+  for (const std::string& key : only) {
+    if (!FindBenchmark(key)) {
+      std::fprintf(stderr, "dlrig bench: no benchmark \"%s\"; the benchmarks are: %s\n",
+                   key.c_str(), KnownKeys().c_str());
+      return kExitUsage;
+    }
+    if (std::find(options.only.begin(), options.only.end(), key) == options.only.end())
+      options.only.push_back(key);
+  }
+  auto usage = [](const char* flag, const Error& e) {
+    std::fprintf(stderr, "dlrig bench: %s: %s\n", flag, e.message.c_str());
+    return kExitUsage;
+  };
+  if (!sizes.empty()) {
+    auto v = ParseList<size_t>(sizes, ParseSize);
+    if (!v) return usage("--sizes", v.error());
+    options.sizes = *v;
+  }
+  if (!dtypes.empty()) {
+    auto v = ParseList<DType>(dtypes, [](const std::string& s) -> Result<DType> {
+      if (auto d = DTypeFromName(s)) return *d;
+      return Fail(ErrorKind::kMalformed,
+                  fmt::format("\"{}\" is not one of fp64, fp32, tf32, fp16, bf16, fp8, int8", s));
+    });
+    if (!v) return usage("--dtypes", v.error());
+    options.dtypes = *v;
+  }
+  if (!gpus.empty()) {
+    auto v = ParseList<int>(gpus, [](const std::string& s) -> Result<int> {
+      auto n = ParseInt(s);
+      if (!n || *n < 0 || *n > 1023 || s.find_first_not_of("0123456789") != std::string::npos)
+        return Fail(ErrorKind::kMalformed, fmt::format("\"{}\" is not a GPU index", s));
+      return static_cast<int>(*n);
+    });
+    if (!v) return usage("--gpu", v.error());
+    options.devices = *v;
+  }
+  if (backend_name != "null" && app.count("--null-gpus"))
+    return usage("--null-gpus", Error{ErrorKind::kMalformed, "only with --backend null"});
+
+  // The backend is what the user named: a machine without a usable GPU is an error, never a
+  // silent switch to the model.
+  std::unique_ptr<Backend> backend;
+  if (backend_name == "null") {
+    backend = MakeNullBackend(NullOptions{.devices = null_gpus});
+  } else {
+    auto opened = OpenCudaBackend();
+    if (!opened) {
+      std::fprintf(stderr,
+                   "dlrig bench: cannot use the GPUs: %s\n"
+                   "run `dlrig doctor` to find which layer is broken (`--backend null` runs the "
+                   "harness on a model, without a GPU)\n",
+                   opened.error().message.c_str());
+      return kExitErrors;
+    }
+    backend = std::move(*opened);
+  }
+  for (int g : options.devices) {
+    bool known = std::any_of(backend->devices().begin(), backend->devices().end(),
+                             [g](const DeviceInfo& d) { return d.index == g; });
+    if (!known) {
+      std::vector<std::string> have;
+      for (const DeviceInfo& d : backend->devices()) have.push_back(std::to_string(d.index));
+      std::fprintf(stderr, "dlrig bench: --gpu %d: no such GPU (this backend has: %s)\n", g,
+                   have.empty() ? "none" : fmt::format("{}", fmt::join(have, ", ")).c_str());
+      return kExitUsage;
+    }
+  }
+
+  BenchRun run;
+  run.dlrig_version = DLRIG_VERSION;
+  run.started_ms = NowMs();
+  run.host = Hostname();
+  run.profile = ProfileName(options.profile);
+  run.backend = backend->name();
+  if (backend_name != "null") run.driver = KernelDriverVersion();
+  run.libraries = backend->libraries();
+  run.devices = backend->devices();
+  if (backend_name == "null")
+    std::fprintf(stderr, "dlrig bench: backend null: figures are modelled, not measured\n");
+  run.results = RunBenchmarks(*backend, options, [](std::string_view line) {
+    std::fprintf(stderr, "dlrig bench: %.*s\n", static_cast<int>(line.size()), line.data());
+  });
+
+  // The results reach stdout first: a broken file or history never costs the run.
+  if (as_json)
+    Out(Dump(BenchJson(run)));
+  else
+    Out(BenchText(run, !no_colour && StdoutWantsColour()));
+  std::fflush(stdout);
+  int code = BenchExitCode(run.results);
+  if (!html.empty()) {
+    if (auto ok = WriteFileAtomically(html, BenchHtml(run)); !ok) {
+      std::fprintf(stderr, "dlrig bench: %s\n", ok.error().message.c_str());
+      code = kExitErrors;
+    } else {
+      std::fprintf(stderr, "dlrig bench: wrote %s\n", html.c_str());
+    }
+  }
+  bool store = !no_history && (backend_name != "null" || !db.empty());
+  if (store) {
+    auto history_path = HistoryPath(db);
+    Result<int64_t> id = tl::unexpected(Error{ErrorKind::kIo, ""});
+    if (!history_path) {
+      id = tl::unexpected(history_path.error());
+    } else {
+      auto history = BenchHistory::Open(*history_path, HistoryAccess::kReadWrite);
+      id = history ? history->Store(run) : Result<int64_t>(tl::unexpected(history.error()));
+    }
+    if (id)
+      std::fprintf(stderr, "dlrig bench: stored as run %lld in %s\n", static_cast<long long>(*id),
+                   history_path->c_str());
+    else
+      std::fprintf(stderr, "dlrig bench: warning: the run was not stored in the history: %s\n",
+                   id.error().message.c_str());
+  }
+  return code;
+}
+
+}  // namespace
+
+int RunBench(const std::vector<std::string>& args) {
+  if (!args.empty()) {
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (args[0] == "list") return RunList(rest);
+    if (args[0] == "compare") return RunCompare(rest);
+    if (args[0] == "history") return RunHistoryList(rest);
+  }
+  return RunRun(args);
+}
+
+}  // namespace dlrig
