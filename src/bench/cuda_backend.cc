@@ -10,7 +10,9 @@
 #include "bench/cuda_ops.h"
 #include "bench/cuda_telemetry.h"
 #include "core/strings.h"
+#include "gpu/cublaslt.h"
 #include "gpu/cuda_driver.h"
+#include "gpu/nccl.h"
 #include "gpu/kernels.h"
 #include "knowledge/gpus.h"
 #include "knowledge/tensor_rates.h"
@@ -52,6 +54,8 @@ class CudaBackend final : public Backend {
       : devices_(std::move(devices)), nvml_index_(std::move(nvml_index)),
         telemetry_(std::move(telemetry)) {}
 
+  ~CudaBackend() override { ReleaseCudaCollectives(); }
+
   std::string name() const override { return "cuda"; }
   const std::vector<DeviceInfo>& devices() const override { return devices_; }
   std::vector<std::pair<std::string, std::string>> libraries() const override {
@@ -61,7 +65,9 @@ class CudaBackend final : public Backend {
     std::string_view nvcc = gpu::KernelCompiler();
     out.emplace_back("device kernels", nvcc.empty() ? std::string("none (built without nvcc)")
                                                     : fmt::format("PTX {} from nvcc {}", gpu::KernelTarget(), nvcc));
-    for (auto& [k, v] : extra_libraries_) out.emplace_back(k, v);
+    // A library that cannot be found is left out here; the benchmark that needs it says why.
+    if (const auto& lt = gpu::CublasLt::Get(); lt) out.emplace_back("cublasLt", fmt::format("{} ({})", (*lt)->VersionText(), (*lt)->path));
+    if (const auto& nccl = gpu::Nccl::Get(); nccl) out.emplace_back("nccl", fmt::format("{} ({})", (*nccl)->VersionString(), (*nccl)->path));
     return out;
   }
 
@@ -162,7 +168,6 @@ class CudaBackend final : public Backend {
   std::vector<DeviceInfo> devices_;
   std::vector<int> nvml_index_;  ///< CUDA ordinal -> NVML index (-1: not matched)
   std::unique_ptr<TelemetrySource> telemetry_;
-  std::vector<std::pair<std::string, std::string>> extra_libraries_;
 };
 
 Result<std::unique_ptr<TimedOp>> CudaBackend::Copy(const CopySpec& spec) { return MakeCudaCopy(spec); }

@@ -99,11 +99,20 @@ Result<void> LtMatmul::Prepare(const DeviceInfo& device, int top_k, size_t reser
                             device.memory_free / 1073741824.0));
   }
   auto check = [&](CublasStatus s, const char* call) { return lt_.Check(s, call); };
+  // A library older than the dtype (fp8 before cuBLASLt 11.8) refuses its type ids: the
+  // machine lacks it, which waives the dtype rather than failing the run.
+  auto check_types = [&](CublasStatus s, const char* call) -> Result<void> {
+    if (s == kCublasInvalidValue)
+      return Fail(ErrorKind::kUnsupported,
+                  fmt::format("cuBLASLt {} does not accept {}: {}: CUBLAS_STATUS_INVALID_VALUE",
+                              lt_.VersionText(), DTypeName(spec_.dtype), call));
+    return check(s, call);
+  };
 
   auto handle = CreateLtHandle(lt_);
   if (!handle) return Unexpected(handle);
   handle_.emplace(std::move(*handle));
-  if (auto ok = check(lt_.cublasLtMatmulDescCreate(&desc_, compute_, scale_),
+  if (auto ok = check_types(lt_.cublasLtMatmulDescCreate(&desc_, compute_, scale_),
                       "cublasLtMatmulDescCreate");
       !ok)
     return ok;
@@ -118,40 +127,19 @@ Result<void> LtMatmul::Prepare(const DeviceInfo& device, int top_k, size_t reser
     return ok;
   // Column-major; with TN, A is stored k x m and read transposed.
   const uint64_t a_rows = transpose_a_ ? k : m, a_cols = transpose_a_ ? m : k;
-  if (auto ok = check(lt_.cublasLtMatrixLayoutCreate(&a_layout_, ab_, a_rows, a_cols,
+  if (auto ok = check_types(lt_.cublasLtMatrixLayoutCreate(&a_layout_, ab_, a_rows, a_cols,
                                                      static_cast<int64_t>(a_rows)),
                       "cublasLtMatrixLayoutCreate(A)");
       !ok)
     return ok;
-  if (auto ok = check(lt_.cublasLtMatrixLayoutCreate(&b_layout_, ab_, k, n, static_cast<int64_t>(k)),
+  if (auto ok = check_types(lt_.cublasLtMatrixLayoutCreate(&b_layout_, ab_, k, n, static_cast<int64_t>(k)),
                       "cublasLtMatrixLayoutCreate(B)");
       !ok)
     return ok;
-  if (auto ok = check(lt_.cublasLtMatrixLayoutCreate(&c_layout_, cd_, m, n, static_cast<int64_t>(m)),
+  if (auto ok = check_types(lt_.cublasLtMatrixLayoutCreate(&c_layout_, cd_, m, n, static_cast<int64_t>(m)),
                       "cublasLtMatrixLayoutCreate(C)");
       !ok)
     return ok;
-
-  auto a = DeviceMemory::Allocate(device_, m * k * ab);
-  if (!a) return Unexpected(a);
-  a_ = std::move(*a);
-  auto b = DeviceMemory::Allocate(device_, k * n * ab);
-  if (!b) return Unexpected(b);
-  b_ = std::move(*b);
-  auto ws = DeviceMemory::Allocate(device_, workspace);
-  if (!ws) return Unexpected(ws);
-  workspace_ = std::move(*ws);
-
-  // Random operands, never zeros: power, and so clocks, depend on the data (research 5.2).
-  {
-    auto stream = Stream::Create(device_);
-    if (!stream) return Unexpected(stream);
-    if (auto ok = FillRandomDevice(device_, a_.ptr(), a_.bytes(), fill_, 1, stream->get()); !ok)
-      return ok;
-    if (auto ok = FillRandomDevice(device_, b_.ptr(), b_.bytes(), fill_, 2, stream->get()); !ok)
-      return ok;
-    if (auto ok = SyncStream(*stream, 60); !ok) return ok;
-  }
 
   if (scale_pointers_) {
     auto scales = DeviceMemory::Allocate(device_, 2 * sizeof(float));
@@ -198,6 +186,28 @@ Result<void> LtMatmul::Prepare(const DeviceInfo& device, int top_k, size_t reser
     if (results[i].state == kCublasSuccess) candidates_.push_back(results[i]);
   }
   if (candidates_.empty()) return Fail(ErrorKind::kUnsupported, no_kernel);
+
+  // The operands last: a dtype cuBLASLt has no kernel for costs no allocation or fill.
+  auto a = DeviceMemory::Allocate(device_, m * k * ab);
+  if (!a) return Unexpected(a);
+  a_ = std::move(*a);
+  auto b = DeviceMemory::Allocate(device_, k * n * ab);
+  if (!b) return Unexpected(b);
+  b_ = std::move(*b);
+  auto ws = DeviceMemory::Allocate(device_, workspace);
+  if (!ws) return Unexpected(ws);
+  workspace_ = std::move(*ws);
+
+  // Random operands, never zeros: power, and so clocks, depend on the data (research 5.2).
+  {
+    auto stream = Stream::Create(device_);
+    if (!stream) return Unexpected(stream);
+    if (auto ok = FillRandomDevice(device_, a_.ptr(), a_.bytes(), fill_, 1, stream->get()); !ok)
+      return ok;
+    if (auto ok = FillRandomDevice(device_, b_.ptr(), b_.bytes(), fill_, 2, stream->get()); !ok)
+      return ok;
+    if (auto ok = SyncStream(*stream, 60); !ok) return ok;
+  }
   return {};
 }
 

@@ -361,10 +361,13 @@ class Worker {
     return block * spec_.block_bytes;
   }
 
+  /// One io_submit per I/O (see AioContext::Submit), each stamped as it goes.
   Result<void> Submit(std::vector<iocb*>& batch, std::vector<uint64_t>& submitted_ns) {
-    uint64_t now = NowNs();
-    for (iocb* cb : batch) submitted_ns[cb->aio_data] = now;
-    return ctx_->Submit(batch);
+    for (iocb*& cb : batch) {
+      submitted_ns[cb->aio_data] = NowNs();
+      if (auto s = ctx_->Submit(std::span<iocb*>(&cb, 1)); !s) return s;
+    }
+    return {};
   }
 
   /// Accounts one completion; false (and `failure` set once) when it failed.

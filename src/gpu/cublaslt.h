@@ -23,6 +23,7 @@ namespace dlrig::gpu {
 // ---- cublas_api.h ---------------------------------------------------------------------------
 using CublasStatus = int;  // cublasStatus_t
 inline constexpr CublasStatus kCublasSuccess = 0;
+inline constexpr CublasStatus kCublasInvalidValue = 7;
 inline constexpr CublasStatus kCublasNotSupported = 15;
 
 // cublasComputeType_t
