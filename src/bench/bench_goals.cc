@@ -11,8 +11,8 @@ Result<BenchGoal> LookupBenchGoal(std::string_view benchmark, std::string_view c
   if (!goals) return tl::unexpected(goals.error());
   const Goal* goal = goals->Find(benchmark, case_name);
   if (goal == nullptr)
-    return Fail(ErrorKind::kNotFound, "bench-goals.toml has no goal for " +
-                                          std::string(benchmark) + " " + std::string(case_name));
+    return Fail(ErrorKind::kNotFound, "bench-goals.toml has no goal for " + std::string(benchmark) +
+                                          " " + std::string(case_name));
   return BenchGoal{.good = goal->good, .problem = goal->problem, .tentative = goal->tentative};
 }
 

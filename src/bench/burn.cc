@@ -4,15 +4,15 @@
 // GPU heats up.
 #include "bench/burn.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <thread>
 
-#include <fmt/format.h>
-
-#include "bench/goals.h"
 #include "bench/benchmarks.h"
+#include "bench/goals.h"
 
 namespace dlrig::bench {
 
@@ -25,12 +25,16 @@ std::optional<std::string> BurnDTypeMissing(DType dtype, int cc_major, int cc_mi
   };
   switch (dtype) {
     case DType::kFp64:
-    case DType::kFp32: return std::nullopt;
-    case DType::kFp16: return needs(70);
+    case DType::kFp32:
+      return std::nullopt;
+    case DType::kFp16:
+      return needs(70);
     case DType::kTf32:
-    case DType::kBf16: return needs(80);
+    case DType::kBf16:
+      return needs(80);
     case DType::kFp8E4M3:
-    case DType::kInt8: break;
+    case DType::kInt8:
+      break;
   }
   return fmt::format("burn runs fp64, fp32, tf32, fp16 and bf16, not {}", DTypeName(dtype));
 }
@@ -45,19 +49,26 @@ std::vector<DType> BurnDTypesFor(int cc_major, int cc_minor) {
 double BurnSeconds(const Options& options) {
   if (options.burn_seconds > 0) return options.burn_seconds;
   switch (options.profile) {
-    case Profile::kQuick: return 10;
-    case Profile::kDefault: return 30;
-    case Profile::kFull: return 600;
+    case Profile::kQuick:
+      return 10;
+    case Profile::kDefault:
+      return 30;
+    case Profile::kFull:
+      return 600;
   }
   return 30;
 }
 
 double BurnTolerance(DType dtype) {
   switch (dtype) {
-    case DType::kFp64: return 1e-12;
-    case DType::kFp16: return 1e-4;
-    case DType::kBf16: return 1e-3;
-    default: return 1e-6;  // fp32, tf32 (fp32 results)
+    case DType::kFp64:
+      return 1e-12;
+    case DType::kFp16:
+      return 1e-4;
+    case DType::kBf16:
+      return 1e-3;
+    default:
+      return 1e-6;  // fp32, tf32 (fp32 results)
   }
 }
 
@@ -65,21 +76,24 @@ std::string BurnKey(DType dtype) { return fmt::format("burn.{}", DTypeName(dtype
 
 namespace {
 
-// The telemetry of a whole run from its steps': sample-weighted means, extremes, every
-// throttle reason seen.
-Telemetry Merge(const std::vector<Measurement::Point>& timeline) {
+// Steps shorter than this are gathered into one timeline point, so that a long run of short
+// steps (a small GPU, or the null model's milliseconds) keeps a timeline of readable size.
+constexpr double kPointSeconds = 1.0;
+
+// The telemetry of several watches as one: sample-weighted means, extremes, every throttle
+// reason seen.
+Telemetry Merge(const std::vector<Telemetry>& parts) {
   Telemetry out;
   double sm = 0, sm_n = 0, mem = 0, mem_n = 0, power = 0, power_n = 0;
-  for (const auto& p : timeline) {
-    const Telemetry& t = p.telemetry;
+  for (const Telemetry& t : parts) {
     const double w = std::max(t.samples, 1);
     out.samples += t.samples;
     if (t.sm_clock_mean_mhz) sm += w * *t.sm_clock_mean_mhz, sm_n += w;
     if (t.memory_clock_mean_mhz) mem += w * *t.memory_clock_mean_mhz, mem_n += w;
     if (t.power_mean_w) power += w * *t.power_mean_w, power_n += w;
     if (t.sm_clock_min_mhz)
-      out.sm_clock_min_mhz = std::min(out.sm_clock_min_mhz.value_or(*t.sm_clock_min_mhz),
-                                      *t.sm_clock_min_mhz);
+      out.sm_clock_min_mhz =
+          std::min(out.sm_clock_min_mhz.value_or(*t.sm_clock_min_mhz), *t.sm_clock_min_mhz);
     if (t.power_max_w)
       out.power_max_w = std::max(out.power_max_w.value_or(*t.power_max_w), *t.power_max_w);
     if (t.temperature_max_c)
@@ -121,8 +135,8 @@ Measurement BurnOne(Shared& shared, const DeviceInfo& device, DType dtype, doubl
     return shared.backend.Burn(spec);
   }();
   if (!op) {
-    const bool waived = op.error().kind == ErrorKind::kUnsupported ||
-                        op.error().kind == ErrorKind::kNotFound;
+    const bool waived =
+        op.error().kind == ErrorKind::kUnsupported || op.error().kind == ErrorKind::kNotFound;
     m.verdict = waived ? Verdict::kWaived : Verdict::kError;
     m.message = op.error().message;
     failed = !waived;
@@ -138,6 +152,22 @@ Measurement BurnOne(Shared& shared, const DeviceInfo& device, DType dtype, doubl
   // The run's clock: wall time, or the device time where that is longer (a backend that
   // models its operations spends none of the time it reports).
   auto elapsed = [&] { return std::max(since(), device_seconds); };
+  struct {
+    double flop = 0, seconds = 0;
+    std::vector<Telemetry> telemetry;
+  } pending;
+  double last_point = 0;
+  std::vector<Telemetry> points_telemetry;
+  auto flush = [&] {
+    if (pending.telemetry.empty()) return;
+    const double figure = pending.seconds > 0 ? pending.flop / pending.seconds / 1e12 : 0;
+    if (figure > 0) m.samples.push_back(figure);
+    last_point = elapsed();
+    m.timeline.push_back(
+        {.t = last_point, .telemetry = Merge(pending.telemetry), .figure = figure});
+    points_telemetry.push_back(m.timeline.back().telemetry);
+    pending = {};
+  };
   std::optional<Error> failure;
   do {
     std::unique_ptr<TelemetryWatch> watch;
@@ -159,33 +189,34 @@ Measurement BurnOne(Shared& shared, const DeviceInfo& device, DType dtype, doubl
     ++steps;
     mismatches += step->mismatches;
     device_seconds += step->seconds;
-    const double figure = step->seconds > 0 ? step->flop / step->seconds / 1e12 : 0;
-    if (figure > 0) m.samples.push_back(figure);
-    m.timeline.push_back({.t = elapsed(),
-                          .telemetry = telemetry.empty() ? Telemetry{} : telemetry.front(),
-                          .figure = figure});
+    pending.flop += step->flop;
+    pending.seconds += step->seconds;
+    pending.telemetry.push_back(telemetry.empty() ? Telemetry{} : telemetry.front());
+    if (elapsed() - last_point >= kPointSeconds) flush();
   } while (elapsed() < seconds);
+  flush();  // the steps finished since the last point, a failure or not
 
   m.seconds = since();
   Summarize(m);
-  if (!m.timeline.empty()) m.telemetry = {Merge(m.timeline)};
+  if (!m.timeline.empty()) m.telemetry = {Merge(points_telemetry)};
   m.params["steps"] = std::to_string(steps);
   m.params["device_seconds"] = fmt::format("{:.3f}", device_seconds);
   m.params["errors"] = std::to_string(mismatches);
   std::vector<std::string> notes;
   if (mismatches > 0) {
     m.verdict = Verdict::kFailed;
-    notes.push_back(fmt::format("{} result elements differed from the first slot in {} steps: "
-                                "the GPU computes wrong results",
-                                mismatches, steps));
+    notes.push_back(
+        fmt::format("{} result elements differed from the first slot in {} steps: "
+                    "the GPU computes wrong results",
+                    mismatches, steps));
   } else if (!failure) {
     m.verdict = Verdict::kPassed;
   }
   if (failure) {
     failed = true;
     if (m.verdict != Verdict::kFailed) m.verdict = Verdict::kError;
-    notes.push_back(fmt::format("stopped after {} steps ({:.0f} s of {:.0f}): {}", steps,
-                                m.seconds, seconds, failure->message));
+    notes.push_back(fmt::format("stopped after {} steps ({:.0f} s of {:.0f}): {}", steps, m.seconds,
+                                seconds, failure->message));
   }
   // DCGM targeted_power's criterion, as a note: a GPU far below its power limit under this
   // load is held back by something (clocks, cooling, a power cap set low).
@@ -195,10 +226,10 @@ Measurement BurnOne(Shared& shared, const DeviceInfo& device, DType dtype, doubl
     m.params["power_vs_limit"] = fmt::format("{:.2f}", ratio);
     const Goal goal = GoalFor("burn", "power");
     if (goal.good && ratio < *goal.good)
-      notes.push_back(fmt::format("mean power {:.0f} W is {:.0f}% of the {:.0f} W limit (DCGM "
-                                  "targeted_power expects {:.0f}%)",
-                                  *m.telemetry.front().power_mean_w, ratio * 100,
-                                  *device.power_limit_w, *goal.good * 100));
+      notes.push_back(fmt::format(
+          "mean power {:.0f} W is {:.0f}% of the {:.0f} W limit (DCGM "
+          "targeted_power expects {:.0f}%)",
+          *m.telemetry.front().power_mean_w, ratio * 100, *device.power_limit_w, *goal.good * 100));
   }
   for (const auto& n : notes) m.message += (m.message.empty() ? "" : "; ") + n;
   return m;
@@ -227,7 +258,9 @@ void RunBurn(Context& context) {
   for (size_t i = 0; i < devices.size(); ++i) {
     const DeviceInfo* device = FindDevice(context.backend(), devices[i]);
     if (device == nullptr) {
-      results[i].push_back({.key = "burn", .bench = "burn", .device = devices[i],
+      results[i].push_back({.key = "burn",
+                            .bench = "burn",
+                            .device = devices[i],
                             .verdict = Verdict::kError,
                             .message = fmt::format("no GPU {}", devices[i])});
       continue;
@@ -242,8 +275,11 @@ void RunBurn(Context& context) {
       std::vector<DType> runnable;
       for (DType dtype : dtypes) {
         if (auto missing = BurnDTypeMissing(dtype, device->cc_major, device->cc_minor)) {
-          results[i].push_back({.key = BurnKey(dtype), .bench = "burn", .device = device->index,
-                                .verdict = Verdict::kWaived, .message = *missing});
+          results[i].push_back({.key = BurnKey(dtype),
+                                .bench = "burn",
+                                .device = device->index,
+                                .verdict = Verdict::kWaived,
+                                .message = *missing});
         } else {
           runnable.push_back(dtype);
         }

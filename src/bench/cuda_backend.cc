@@ -81,8 +81,10 @@ class CudaBackend final : public Backend {
       return std::unique_ptr<Buffer>(std::make_unique<DeviceBuffer>(device, std::move(*m)));
     }
     if (memory == Memory::kPinned) {
-      // Allocated from a thread the caller placed on the GPU's NUMA node (bench pins itself
-      // there); first touch then puts the pages next to the GPU.
+      // cuMemHostAlloc needs a current context on the calling thread (the storage benchmark
+      // allocates from its worker threads). The caller places the thread on the GPU's NUMA node;
+      // first touch then puts the pages next to the GPU.
+      if (auto ok = gpu::UseDevice(device); !ok) return tl::unexpected(ok.error());
       auto m = gpu::PinnedMemory::Allocate(bytes);
       if (!m) return tl::unexpected(m.error());
       std::memset(m->data(), 0x5a, bytes);

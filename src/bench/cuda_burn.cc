@@ -1,10 +1,10 @@
 // The burn operation on a GPU, gpu-burn's method through cuBLASLt: A and B random once, the
 // same product written into every result slot (most of free memory), each slot compared with
 // slot 0 by our kernel (src/gpu/kernels/burn.cu); any difference is a fault of the GPU.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "bench/burn.h"
 #include "bench/cuda_lt.h"
@@ -21,10 +21,14 @@ constexpr long long kMaxSlots = 512;
 
 const char* CompareEntry(DType dtype) {
   switch (dtype) {
-    case DType::kFp64: return "dlrig_burn_compare_f64";
-    case DType::kFp16: return "dlrig_burn_compare_f16";
-    case DType::kBf16: return "dlrig_burn_compare_bf16";
-    default: return "dlrig_burn_compare_f32";  // fp32 and tf32 results are fp32
+    case DType::kFp64:
+      return "dlrig_burn_compare_f64";
+    case DType::kFp16:
+      return "dlrig_burn_compare_f16";
+    case DType::kBf16:
+      return "dlrig_burn_compare_bf16";
+    default:
+      return "dlrig_burn_compare_f32";  // fp32 and tf32 results are fp32
   }
 }
 
@@ -104,16 +108,15 @@ class CudaBurn final : public BurnOp {
     auto check = [&](CUresult r, const char* call) { return drv.Check(r, call); };
     // Everything below is enqueued on one stream, waited for under one deadline.
     const double deadline = 60 + 4.0 * slots_ * per_slot_seconds_;
-    if (auto ok = check(drv.cuMemsetD32Async(counter_.ptr(), 0, 2, stream_.get()),
-                        "cuMemsetD32Async");
+    if (auto ok =
+            check(drv.cuMemsetD32Async(counter_.ptr(), 0, 2, stream_.get()), "cuMemsetD32Async");
         !ok)
       return tl::unexpected(ok.error());
     if (auto ok = check(drv.cuEventRecord(start_.get(), stream_.get()), "cuEventRecord"); !ok)
       return tl::unexpected(ok.error());
     const size_t slot_bytes = matmul_->result_bytes();
     for (int s = 0; s < slots_; ++s) {
-      if (auto ok = matmul_->Enqueue(0, slots_memory_.ptr() + s * slot_bytes, stream_.get());
-          !ok) {
+      if (auto ok = matmul_->Enqueue(0, slots_memory_.ptr() + s * slot_bytes, stream_.get()); !ok) {
         (void)SyncStream(stream_, deadline);
         return tl::unexpected(ok.error());
       }
@@ -130,8 +133,8 @@ class CudaBurn final : public BurnOp {
     void* eps = spec_.dtype == DType::kFp64 ? static_cast<void*>(&eps_d) : &eps_f;
     void* args[] = {&data, &per_slot, &slot_count, eps, &faults};
     const unsigned threads = 256;
-    const unsigned blocks = static_cast<unsigned>(std::min<size_t>(
-        (per_slot + threads - 1) / threads, static_cast<size_t>(sm_count_) * 16));
+    const unsigned blocks = static_cast<unsigned>(
+        std::min<size_t>((per_slot + threads - 1) / threads, static_cast<size_t>(sm_count_) * 16));
     if (auto ok = Launch(compare_, blocks, threads, stream_.get(), args); !ok)
       return tl::unexpected(ok.error());
     if (auto ok = check(drv.cuMemcpyDtoHAsync(host_counter_.data(), counter_.ptr(),
@@ -170,8 +173,8 @@ Result<std::unique_ptr<BurnOp>> MakeCudaBurn(const DeviceInfo& device, const Bur
   if (auto missing = BurnDTypeMissing(spec.dtype, device.cc_major, device.cc_minor))
     return Fail(ErrorKind::kUnsupported, *missing);
   if (spec.n <= 0) return Fail(ErrorKind::kMalformed, fmt::format("burn size {}", spec.n));
-  const GemmSpec gemm{.device = device.index, .dtype = spec.dtype, .m = spec.n, .n = spec.n,
-                      .k = spec.n};
+  const GemmSpec gemm{
+      .device = device.index, .dtype = spec.dtype, .m = spec.n, .n = spec.n, .k = spec.n};
   // The heuristic's first candidate for every slot: the same kernel, so the same bits.
   const size_t two_slots = 2 * static_cast<size_t>(spec.n) * static_cast<size_t>(spec.n) * 8;
   auto matmul = LtMatmul::Create(device, gemm, 1, two_slots);

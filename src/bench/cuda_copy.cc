@@ -201,7 +201,10 @@ std::vector<Launch> Candidates(MemoryKernel k) {
       return {{"dlrig_copy", 256, 8, 4},       {"dlrig_copy", 512, 4, 4},        {"dlrig_copy", 1024, 2, 4},
               {"dlrig_copy", 512, 8, 4},       {"dlrig_copy_tile4", 128, 0, 4},  {"dlrig_copy_tile4", 256, 0, 4},
               {"dlrig_copy_tile4", 512, 0, 4}, {"dlrig_copy_tile8", 128, 0, 8},  {"dlrig_copy_tile8", 256, 0, 8},
-              {"dlrig_copy_tile4", 256, 8, 4}, {"dlrig_copy_tile8", 256, 4, 8}};
+              {"dlrig_copy_tile8", 512, 0, 8}, {"dlrig_copy_tile16", 128, 0, 16}, {"dlrig_copy_tile16", 256, 0, 16},
+              {"dlrig_copy_tile4", 256, 8, 4}, {"dlrig_copy_tile8", 256, 4, 8},  {"dlrig_copy_tile16", 256, 4, 16},
+              {"dlrig_copy_tile16_plain", 128, 0, 16}, {"dlrig_copy_tile8_plain", 256, 0, 8},
+              {"dlrig_copy_tile16", 64, 0, 16}};
     case MemoryKernel::kTriad:
       return {{"dlrig_triad", 256, 8, 1},        {"dlrig_triad", 512, 4, 1},       {"dlrig_triad", 1024, 2, 1},
               {"dlrig_triad_tile4", 128, 0, 4},  {"dlrig_triad_tile4", 256, 0, 4}, {"dlrig_triad_tile4", 512, 0, 4},
@@ -278,8 +281,8 @@ class KernelOp final : public TimedOp {
   Result<void> Tune() {
     double best = 0;
     for (size_t i = 0; i < candidates_.size(); ++i) {
-      if (auto warm = Run(candidates_[i], 1); !warm) return tl::unexpected(warm.error());
-      auto t = Run(candidates_[i], 5);
+      if (auto warm = Run(candidates_[i], 2); !warm) return tl::unexpected(warm.error());
+      auto t = Run(candidates_[i], 8);
       if (!t) return tl::unexpected(t.error());
       if (best == 0 || *t < best) {
         best = *t;

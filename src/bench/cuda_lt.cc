@@ -1,8 +1,8 @@
 #include "bench/cuda_lt.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "bench/cuda_ops.h"
 #include "bench/gemm.h"
@@ -15,12 +15,16 @@ namespace {
 
 size_t ElementBytes(int type) {
   switch (type) {
-    case kR64F: return 8;
+    case kR64F:
+      return 8;
     case kR32F:
-    case kR32I: return 4;
+    case kR32I:
+      return 4;
     case kR16F:
-    case kR16BF: return 2;
-    default: return 1;
+    case kR16BF:
+      return 2;
+    default:
+      return 1;
   }
 }
 
@@ -113,31 +117,35 @@ Result<void> LtMatmul::Prepare(const DeviceInfo& device, int top_k, size_t reser
   if (!handle) return Unexpected(handle);
   handle_.emplace(std::move(*handle));
   if (auto ok = check_types(lt_.cublasLtMatmulDescCreate(&desc_, compute_, scale_),
-                      "cublasLtMatmulDescCreate");
+                            "cublasLtMatmulDescCreate");
       !ok)
     return ok;
   const int32_t transa = transpose_a_ ? kOpT : kOpN, transb = kOpN;
-  if (auto ok = check(lt_.cublasLtMatmulDescSetAttribute(desc_, kDescTransA, &transa, sizeof transa),
-                      "cublasLtMatmulDescSetAttribute(TRANSA)");
+  if (auto ok =
+          check(lt_.cublasLtMatmulDescSetAttribute(desc_, kDescTransA, &transa, sizeof transa),
+                "cublasLtMatmulDescSetAttribute(TRANSA)");
       !ok)
     return ok;
-  if (auto ok = check(lt_.cublasLtMatmulDescSetAttribute(desc_, kDescTransB, &transb, sizeof transb),
-                      "cublasLtMatmulDescSetAttribute(TRANSB)");
+  if (auto ok =
+          check(lt_.cublasLtMatmulDescSetAttribute(desc_, kDescTransB, &transb, sizeof transb),
+                "cublasLtMatmulDescSetAttribute(TRANSB)");
       !ok)
     return ok;
   // Column-major; with TN, A is stored k x m and read transposed.
   const uint64_t a_rows = transpose_a_ ? k : m, a_cols = transpose_a_ ? m : k;
   if (auto ok = check_types(lt_.cublasLtMatrixLayoutCreate(&a_layout_, ab_, a_rows, a_cols,
-                                                     static_cast<int64_t>(a_rows)),
-                      "cublasLtMatrixLayoutCreate(A)");
+                                                           static_cast<int64_t>(a_rows)),
+                            "cublasLtMatrixLayoutCreate(A)");
       !ok)
     return ok;
-  if (auto ok = check_types(lt_.cublasLtMatrixLayoutCreate(&b_layout_, ab_, k, n, static_cast<int64_t>(k)),
-                      "cublasLtMatrixLayoutCreate(B)");
+  if (auto ok = check_types(
+          lt_.cublasLtMatrixLayoutCreate(&b_layout_, ab_, k, n, static_cast<int64_t>(k)),
+          "cublasLtMatrixLayoutCreate(B)");
       !ok)
     return ok;
-  if (auto ok = check_types(lt_.cublasLtMatrixLayoutCreate(&c_layout_, cd_, m, n, static_cast<int64_t>(m)),
-                      "cublasLtMatrixLayoutCreate(C)");
+  if (auto ok = check_types(
+          lt_.cublasLtMatrixLayoutCreate(&c_layout_, cd_, m, n, static_cast<int64_t>(m)),
+          "cublasLtMatrixLayoutCreate(C)");
       !ok)
     return ok;
 
@@ -150,14 +158,14 @@ Result<void> LtMatmul::Prepare(const DeviceInfo& device, int top_k, size_t reser
     if (auto ok = drv.Check(drv.cuMemcpyHtoD(scales_.ptr(), one, sizeof one), "cuMemcpyHtoD"); !ok)
       return ok;
     const CUdeviceptr a_scale = scales_.ptr(), b_scale = scales_.ptr() + sizeof(float);
-    if (auto ok = check(lt_.cublasLtMatmulDescSetAttribute(desc_, kDescAScalePointer, &a_scale,
-                                                           sizeof a_scale),
-                        "cublasLtMatmulDescSetAttribute(A_SCALE_POINTER)");
+    if (auto ok = check(
+            lt_.cublasLtMatmulDescSetAttribute(desc_, kDescAScalePointer, &a_scale, sizeof a_scale),
+            "cublasLtMatmulDescSetAttribute(A_SCALE_POINTER)");
         !ok)
       return ok;
-    if (auto ok = check(lt_.cublasLtMatmulDescSetAttribute(desc_, kDescBScalePointer, &b_scale,
-                                                           sizeof b_scale),
-                        "cublasLtMatmulDescSetAttribute(B_SCALE_POINTER)");
+    if (auto ok = check(
+            lt_.cublasLtMatmulDescSetAttribute(desc_, kDescBScalePointer, &b_scale, sizeof b_scale),
+            "cublasLtMatmulDescSetAttribute(B_SCALE_POINTER)");
         !ok)
       return ok;
   }
@@ -194,6 +202,14 @@ Result<void> LtMatmul::Prepare(const DeviceInfo& device, int top_k, size_t reser
   auto b = DeviceMemory::Allocate(device_, k * n * ab);
   if (!b) return Unexpected(b);
   b_ = std::move(*b);
+  if (scale_pointers_) {
+    // With fp8 inputs, cublasLtMatmul answered CUBLAS_STATUS_NOT_SUPPORTED for every heuristic
+    // candidate when C and D were one buffer (cuBLASLt 13.1 on an H100); its own samples pass
+    // a separate C.
+    auto c = DeviceMemory::Allocate(device_, m * n * static_cast<uint64_t>(ElementBytes(cd_)));
+    if (!c) return Unexpected(c);
+    c_ = std::move(*c);
+  }
   auto ws = DeviceMemory::Allocate(device_, workspace);
   if (!ws) return Unexpected(ws);
   workspace_ = std::move(*ws);
@@ -230,9 +246,10 @@ Result<void> LtMatmul::Enqueue(size_t candidate, CUdeviceptr d, CUstream stream)
                                        : static_cast<const void*>(&beta_f);
   // beta = 0: C is not read, so D serves as C.
   void* out = reinterpret_cast<void*>(d);
+  const void* c = c_.ptr() ? reinterpret_cast<const void*>(c_.ptr()) : out;
   return lt_.Check(
       lt_.cublasLtMatmul(handle_->get(), desc_, alpha, reinterpret_cast<const void*>(a_.ptr()),
-                         a_layout_, reinterpret_cast<const void*>(b_.ptr()), b_layout_, beta, out,
+                         a_layout_, reinterpret_cast<const void*>(b_.ptr()), b_layout_, beta, c,
                          c_layout_, out, c_layout_, &candidates_[candidate].algo,
                          reinterpret_cast<void*>(workspace_.ptr()), workspace_.bytes(), stream),
       "cublasLtMatmul");

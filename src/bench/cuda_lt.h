@@ -53,6 +53,7 @@ class LtMatmul {
   gpu::LtLayout a_layout_ = nullptr, b_layout_ = nullptr, c_layout_ = nullptr;
   gpu::LtPreference pref_ = nullptr;
   gpu::DeviceMemory a_, b_, workspace_, scales_;
+  gpu::DeviceMemory c_;  ///< fp8 only: cuBLASLt refuses C == D for fp8 inputs (seen on an H100)
   std::vector<gpu::LtHeuristicResult> candidates_;
 };
 

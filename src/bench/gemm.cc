@@ -3,14 +3,14 @@
 // and the fastest is sampled (NVIDIA's autotuning sample does the same with 8 candidates).
 #include "bench/gemm.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <limits>
 
-#include <fmt/format.h>
-
-#include "bench/goals.h"
 #include "bench/benchmarks.h"
+#include "bench/goals.h"
 #include "bench/limits.h"
 #include "knowledge/tensor_rates.h"
 
@@ -24,11 +24,16 @@ std::optional<std::string> GemmDTypeMissing(DType dtype, int cc_major, int cc_mi
                        DTypeName(dtype), want / 10, want % 10, what, cc_major, cc_minor);
   };
   switch (dtype) {
-    case DType::kFp32: return std::nullopt;
-    case DType::kFp16: return needs(70, "tensor cores");
-    case DType::kTf32: return needs(80, "TF32 tensor math");
-    case DType::kBf16: return needs(80, "BF16 tensor math");
-    case DType::kFp8E4M3: return needs(89, "FP8 tensor math");
+    case DType::kFp32:
+      return std::nullopt;
+    case DType::kFp16:
+      return needs(70, "tensor cores");
+    case DType::kTf32:
+      return needs(80, "TF32 tensor math");
+    case DType::kBf16:
+      return needs(80, "BF16 tensor math");
+    case DType::kFp8E4M3:
+      return needs(89, "FP8 tensor math");
     case DType::kInt8:
       if (cc == 70) return "int8: compute capability 7.0 has no integer tensor math";
       return needs(75, "integer tensor math");
@@ -68,25 +73,29 @@ std::vector<GemmShape> GemmShapes(Profile profile) {
 
 int GemmTopK(Profile profile) {
   switch (profile) {
-    case Profile::kQuick: return 4;
-    case Profile::kDefault: return 8;
-    case Profile::kFull: return 16;
+    case Profile::kQuick:
+      return 4;
+    case Profile::kDefault:
+      return 8;
+    case Profile::kFull:
+      return 16;
   }
   return 8;
 }
 
 int GemmCandidateRounds(Profile profile) {
   switch (profile) {
-    case Profile::kQuick: return 1;
-    case Profile::kDefault: return 2;
-    case Profile::kFull: return 3;
+    case Profile::kQuick:
+      return 1;
+    case Profile::kDefault:
+      return 2;
+    case Profile::kFull:
+      return 3;
   }
   return 2;
 }
 
-size_t GemmWorkspaceBytes(int cc_major) {
-  return (cc_major >= 9 ? 32u : 4u) * 1024 * 1024;
-}
+size_t GemmWorkspaceBytes(int cc_major) { return (cc_major >= 9 ? 32u : 4u) * 1024 * 1024; }
 
 std::string GemmKey(DType dtype, const GemmShape& shape) {
   return fmt::format("gemm.{}.{}x{}x{}", DTypeName(dtype), shape.m, shape.n, shape.k);
@@ -156,18 +165,18 @@ const DeviceInfo* FindDevice(const Backend& backend, int index) {
 
 // Limits at the spec, max and measured clocks, the first present judging the figure; goals
 // from bench-goals.toml apply only against the spec clock, which they were derived for.
-void JudgeAgainstPeak(Measurement& m, const DeviceInfo& device, DType dtype) {
+void JudgeAgainstPeak(Measurement& m, const DeviceInfo& device, DType dtype, bool headline) {
   const auto& rates = TensorRates::BuiltIn();
   if (!rates) {
     m.message = "no limit: " + rates.error().message;
     return Judge(m, std::nullopt, std::nullopt);
   }
-  ComputeDevice cd{.catalog = device.catalog,
-                   .sm_count = device.sm_count > 0 ? std::optional<int>(device.sm_count)
-                                                   : std::nullopt,
-                   .cc_major = device.cc_major,
-                   .cc_minor = device.cc_minor,
-                   .segment = SegmentFromName(device.name)};
+  ComputeDevice cd{
+      .catalog = device.catalog,
+      .sm_count = device.sm_count > 0 ? std::optional<int>(device.sm_count) : std::nullopt,
+      .cc_major = device.cc_major,
+      .cc_minor = device.cc_minor,
+      .segment = SegmentFromName(device.name)};
   if (device.sm_clock_max_mhz) cd.max_sm_clock_mhz = *device.sm_clock_max_mhz;
   if (!m.telemetry.empty() && m.telemetry.front().sm_clock_mean_mhz)
     cd.measured_sm_clock_mhz = *m.telemetry.front().sm_clock_mean_mhz;
@@ -184,7 +193,11 @@ void JudgeAgainstPeak(Measurement& m, const DeviceInfo& device, DType dtype) {
   for (const auto& why : peak->missing) notes.push_back(why);
   std::optional<double> good;
   std::optional<double> problem;
-  if (peak->at_spec_clock) {
+  if (!headline) {
+    // The goals were derived from large products; a small one cannot fill the GPU, so its
+    // ratio is shown for the sweep and not judged.
+    notes.push_back("sweep point: no goal below 8192^3");
+  } else if (peak->at_spec_clock) {
     const Goal goal = GoalFor("gemm", DTypeName(dtype));
     good = goal.good;
     problem = goal.problem;
@@ -201,13 +214,17 @@ void JudgeAgainstPeak(Measurement& m, const DeviceInfo& device, DType dtype) {
 }
 
 Measurement Waived(std::string key, int device, std::string why) {
-  return {.key = std::move(key), .bench = "gemm", .device = device, .verdict = Verdict::kWaived,
+  return {.key = std::move(key),
+          .bench = "gemm",
+          .device = device,
+          .verdict = Verdict::kWaived,
           .message = std::move(why)};
 }
 
 // One product on one GPU: its measurement, kWaived when the GPU or cuBLASLt lacks the dtype,
 // kError when the GPU failed.
-Measurement RunProduct(Context& context, const DeviceInfo& device, DType dtype, const GemmShape& shape) {
+Measurement RunProduct(Context& context, const DeviceInfo& device, DType dtype,
+                       const GemmShape& shape) {
   const std::string key = GemmKey(dtype, shape);
   const Profile profile = context.options().profile;
   auto started = std::chrono::steady_clock::now();
@@ -233,8 +250,11 @@ Measurement RunProduct(Context& context, const DeviceInfo& device, DType dtype, 
     if (e.kind == ErrorKind::kUnsupported || e.kind == ErrorKind::kNotFound) {
       return Waived(key, device.index, e.message);
     }
-    m = Measurement{.key = key, .device = device.index, .unit = GemmUnit(dtype),
-                    .verdict = Verdict::kError, .message = e.message};
+    m = Measurement{.key = key,
+                    .device = device.index,
+                    .unit = GemmUnit(dtype),
+                    .verdict = Verdict::kError,
+                    .message = e.message};
   }
   m.bench = "gemm";
   m.device = device.index;
@@ -246,7 +266,8 @@ Measurement RunProduct(Context& context, const DeviceInfo& device, DType dtype, 
   m.params["workspace"] = fmt::format("{} MiB", GemmWorkspaceBytes(device.cc_major) >> 20);
   m.params["formula"] = "2*m*n*k / t";
   if (m.verdict != Verdict::kError) {
-    JudgeAgainstPeak(m, device, dtype);
+    bool headline = shape.m >= 8192 && shape.n >= 8192 && shape.k >= 8192;
+    JudgeAgainstPeak(m, device, dtype, headline);
     context.Progress(fmt::format("{} GPU {}: {:.1f} {}", key, device.index, m.median, m.unit));
   } else {
     context.Progress(fmt::format("{} GPU {}: error: {}", key, device.index, m.message));
@@ -264,14 +285,16 @@ void RunGemm(Context& context) {
   // options.sizes are byte counts of the transfer sweeps (--sizes 8M,1G), not matrix sides:
   // gemm keeps its profile's shapes.
   const std::vector<GemmShape> shapes = GemmShapes(options.profile);
-  const std::vector<DType> dtypes =
-      options.dtypes.empty() ? std::vector<DType>(kAllDTypes.begin(), kAllDTypes.end())
-                             : options.dtypes;
+  const std::vector<DType> dtypes = options.dtypes.empty()
+                                        ? std::vector<DType>(kAllDTypes.begin(), kAllDTypes.end())
+                                        : options.dtypes;
   for (int index : context.Devices()) {
     const DeviceInfo* device = FindDevice(context.backend(), index);
     if (device == nullptr) {
-      context.Add({.key = GemmKey(dtypes.front(), shapes.front()), .bench = "gemm",
-                   .device = index, .verdict = Verdict::kError,
+      context.Add({.key = GemmKey(dtypes.front(), shapes.front()),
+                   .bench = "gemm",
+                   .device = index,
+                   .verdict = Verdict::kError,
                    .message = fmt::format("no GPU {}", index)});
       continue;
     }

@@ -31,10 +31,10 @@ const char* Name(MemoryKernel k) {
 
 int Arrays(MemoryKernel k) { return k == MemoryKernel::kTriad ? 3 : k == MemoryKernel::kCopy ? 2 : 1; }
 
-// At least 1 GiB and 16 x L2 per array, so no pass is served from cache; at most what leaves a
-// quarter of free memory for others.
+// At least 2 GiB and 32 x L2 per array, so no pass is served from cache and a launch's start
+// and tail are a small part of it; at most what leaves a quarter of free memory for others.
 size_t ArrayBytes(const DeviceInfo& d, MemoryKernel k) {
-  size_t want = std::max(kGiB, 16 * d.l2_bytes);
+  size_t want = std::max(2 * kGiB, 32 * d.l2_bytes);
   if (d.memory_free > 0) want = std::min(want, d.memory_free * 3 / 4 / static_cast<size_t>(Arrays(k)));
   return want / 4096 * 4096;
 }

@@ -1,6 +1,8 @@
 #include "gpu/cublaslt.h"
 
 #include <dlfcn.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <glob.h>
 #include <sys/stat.h>
 
@@ -8,9 +10,6 @@
 #include <array>
 #include <cstdlib>
 #include <mutex>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 namespace dlrig::gpu {
 
@@ -59,8 +58,8 @@ Result<F> Symbol(void* handle, const char* name) {
   void* p = ::dlsym(handle, name);
   if (!p) {
     const char* err = ::dlerror();
-    return Fail(ErrorKind::kNotFound, fmt::format("libcublasLt lacks {}: {}", name,
-                                                  err ? err : "symbol is null"));
+    return Fail(ErrorKind::kNotFound,
+                fmt::format("libcublasLt lacks {}: {}", name, err ? err : "symbol is null"));
   }
   return reinterpret_cast<F>(p);
 }
@@ -137,9 +136,9 @@ Result<std::unique_ptr<CublasLt>> CublasLt::Load(const CublasLtSearch& search) {
                              fmt::join(CublasLtSonames(), ", "));
       for (const auto& dir : search.dirs) places += (places.empty() ? "" : ", ") + dir;
       if (places.empty()) places = "nowhere (no directory to search)";
-      std::string why = failures.empty()
-                            ? ""
-                            : fmt::format("; found but not loadable: {}", fmt::join(failures, "; "));
+      std::string why =
+          failures.empty() ? ""
+                           : fmt::format("; found but not loadable: {}", fmt::join(failures, "; "));
       return Fail(ErrorKind::kNotFound,
                   fmt::format("libcublasLt not found (set DLRIG_CUBLASLT to its path): looked "
                               "for {}{}",
@@ -148,11 +147,11 @@ Result<std::unique_ptr<CublasLt>> CublasLt::Load(const CublasLtSearch& search) {
   }
 
   std::unique_ptr<CublasLt> lt(new CublasLt());
-#define DLRIG_CUBLASLT_RESOLVE(name, type, symbol)                  \
-  {                                                                 \
-    auto f = Symbol<type>(handle, symbol);                          \
-    if (!f) return tl::unexpected(f.error());                       \
-    lt->name = *f;                                                  \
+#define DLRIG_CUBLASLT_RESOLVE(name, type, symbol) \
+  {                                                \
+    auto f = Symbol<type>(handle, symbol);         \
+    if (!f) return tl::unexpected(f.error());      \
+    lt->name = *f;                                 \
   }
   DLRIG_CUBLASLT_SYMBOLS(DLRIG_CUBLASLT_RESOLVE)
 #undef DLRIG_CUBLASLT_RESOLVE
@@ -185,16 +184,26 @@ std::string CublasLt::StatusName(CublasStatus status) const {
     if (const char* name = cublasLtGetStatusName(status)) return name;
   }
   switch (status) {  // cublas_api.h, for libraries without cublasLtGetStatusName
-    case 0: return "CUBLAS_STATUS_SUCCESS";
-    case 1: return "CUBLAS_STATUS_NOT_INITIALIZED";
-    case 3: return "CUBLAS_STATUS_ALLOC_FAILED";
-    case 7: return "CUBLAS_STATUS_INVALID_VALUE";
-    case 8: return "CUBLAS_STATUS_ARCH_MISMATCH";
-    case 11: return "CUBLAS_STATUS_MAPPING_ERROR";
-    case 13: return "CUBLAS_STATUS_EXECUTION_FAILED";
-    case 14: return "CUBLAS_STATUS_INTERNAL_ERROR";
-    case 15: return "CUBLAS_STATUS_NOT_SUPPORTED";
-    case 16: return "CUBLAS_STATUS_LICENSE_ERROR";
+    case 0:
+      return "CUBLAS_STATUS_SUCCESS";
+    case 1:
+      return "CUBLAS_STATUS_NOT_INITIALIZED";
+    case 3:
+      return "CUBLAS_STATUS_ALLOC_FAILED";
+    case 7:
+      return "CUBLAS_STATUS_INVALID_VALUE";
+    case 8:
+      return "CUBLAS_STATUS_ARCH_MISMATCH";
+    case 11:
+      return "CUBLAS_STATUS_MAPPING_ERROR";
+    case 13:
+      return "CUBLAS_STATUS_EXECUTION_FAILED";
+    case 14:
+      return "CUBLAS_STATUS_INTERNAL_ERROR";
+    case 15:
+      return "CUBLAS_STATUS_NOT_SUPPORTED";
+    case 16:
+      return "CUBLAS_STATUS_LICENSE_ERROR";
   }
   return fmt::format("cublasStatus {}", status);
 }
@@ -211,11 +220,11 @@ Result<void> CublasLt::Check(CublasStatus status, const char* call) const {
 std::string LtTileName(uint32_t tile_id) {
   // cublasLtMatmulTile_t 1..35 (CUDA 13.0 lists 634; later ones are named by number).
   static constexpr std::array<const char*, 36> kTiles = {
-      "undefined", "8x8",    "8x16",    "16x8",    "8x32",    "16x16",   "32x8",    "8x64",
-      "16x32",     "32x16",  "64x8",    "32x32",   "32x64",   "64x32",   "32x128",  "64x64",
-      "128x32",    "64x128", "128x64",  "64x256",  "128x128", "256x64",  "64x512",  "128x256",
-      "256x128",   "512x64", "64x96",   "96x64",   "96x128",  "128x160", "160x128", "192x128",
-      "128x192",   "128x96", "32x256",  "256x32"};
+      "undefined", "8x8",    "8x16",   "16x8",   "8x32",    "16x16",   "32x8",    "8x64",
+      "16x32",     "32x16",  "64x8",   "32x32",  "32x64",   "64x32",   "32x128",  "64x64",
+      "128x32",    "64x128", "128x64", "64x256", "128x128", "256x64",  "64x512",  "128x256",
+      "256x128",   "512x64", "64x96",  "96x64",  "96x128",  "128x160", "160x128", "192x128",
+      "128x192",   "128x96", "32x256", "256x32"};
   if (tile_id < kTiles.size()) return kTiles[tile_id];
   return fmt::format("#{}", tile_id);
 }
@@ -223,10 +232,10 @@ std::string LtTileName(uint32_t tile_id) {
 std::string LtStagesName(uint32_t stages_id) {
   // cublasLtMatmulStages_t; 29 and 30 are unassigned in CUDA 13.0.
   static constexpr std::array<const char*, 39> kStages = {
-      "undefined", "16x1",   "16x2",    "16x3",    "16x4",    "16x5",    "16x6",   "32x1",
-      "32x2",      "32x3",   "32x4",    "32x5",    "32x6",    "64x1",    "64x2",   "64x3",
-      "64x4",      "64x5",   "64x6",    "128x1",   "128x2",   "128x3",   "128x4",  "128x5",
-      "128x6",     "32x10",  "8x4",     "16x10",   "8x5",     nullptr,   nullptr,  "8x3",
+      "undefined", "16x1",    "16x2",    "16x3",    "16x4",     "16x5",     "16x6",    "32x1",
+      "32x2",      "32x3",    "32x4",    "32x5",    "32x6",     "64x1",     "64x2",    "64x3",
+      "64x4",      "64x5",    "64x6",    "128x1",   "128x2",    "128x3",    "128x4",   "128x5",
+      "128x6",     "32x10",   "8x4",     "16x10",   "8x5",      nullptr,    nullptr,   "8x3",
       "8xAUTO",    "16xAUTO", "32xAUTO", "64xAUTO", "128xAUTO", "256xAUTO", "768xAUTO"};
   if (stages_id < kStages.size() && kStages[stages_id]) return kStages[stages_id];
   return fmt::format("#{}", stages_id);
@@ -239,8 +248,7 @@ std::string CublasLt::AlgoName(const LtAlgo& algo) const {
   uint32_t stages = 0;
   size_t written = 0;
   auto get = [&](int attr, void* buf, size_t size) {
-    return cublasLtMatmulAlgoConfigGetAttribute(&algo, attr, buf, size, &written) ==
-           kCublasSuccess;
+    return cublasLtMatmulAlgoConfigGetAttribute(&algo, attr, buf, size, &written) == kCublasSuccess;
   };
   if (!get(kAlgoConfigId, &id, sizeof id)) return "algo ?";
   std::string name = fmt::format("algo {}", id);

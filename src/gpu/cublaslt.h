@@ -92,39 +92,39 @@ enum LtAlgoConfigAttr : int {
   kAlgoConfigStagesId = 6,
 };
 
-// name, type, then the symbols to try.
-#define DLRIG_CUBLASLT_SYMBOLS(X)                                                             \
-  X(cublasLtCreate, CublasStatus (*)(LtHandle*), "cublasLtCreate")                            \
-  X(cublasLtDestroy, CublasStatus (*)(LtHandle), "cublasLtDestroy")                           \
-  X(cublasLtGetVersion, size_t (*)(), "cublasLtGetVersion")                                   \
-  X(cublasLtMatmulDescCreate, CublasStatus (*)(LtMatmulDesc*, int, int),                      \
-    "cublasLtMatmulDescCreate")                                                               \
-  X(cublasLtMatmulDescDestroy, CublasStatus (*)(LtMatmulDesc), "cublasLtMatmulDescDestroy")   \
-  X(cublasLtMatmulDescSetAttribute, CublasStatus (*)(LtMatmulDesc, int, const void*, size_t), \
-    "cublasLtMatmulDescSetAttribute")                                                         \
-  X(cublasLtMatrixLayoutCreate, CublasStatus (*)(LtLayout*, int, uint64_t, uint64_t, int64_t), \
-    "cublasLtMatrixLayoutCreate")                                                             \
-  X(cublasLtMatrixLayoutDestroy, CublasStatus (*)(LtLayout), "cublasLtMatrixLayoutDestroy")   \
-  X(cublasLtMatrixLayoutSetAttribute, CublasStatus (*)(LtLayout, int, const void*, size_t),   \
-    "cublasLtMatrixLayoutSetAttribute")                                                       \
-  X(cublasLtMatmulPreferenceCreate, CublasStatus (*)(LtPreference*),                          \
-    "cublasLtMatmulPreferenceCreate")                                                         \
-  X(cublasLtMatmulPreferenceDestroy, CublasStatus (*)(LtPreference),                          \
-    "cublasLtMatmulPreferenceDestroy")                                                        \
-  X(cublasLtMatmulPreferenceSetAttribute,                                                     \
-    CublasStatus (*)(LtPreference, int, const void*, size_t),                                 \
-    "cublasLtMatmulPreferenceSetAttribute")                                                   \
-  X(cublasLtMatmulAlgoGetHeuristic,                                                           \
-    CublasStatus (*)(LtHandle, LtMatmulDesc, LtLayout, LtLayout, LtLayout, LtLayout,          \
-                     LtPreference, int, LtHeuristicResult*, int*),                            \
-    "cublasLtMatmulAlgoGetHeuristic")                                                         \
-  X(cublasLtMatmul,                                                                           \
-    CublasStatus (*)(LtHandle, LtMatmulDesc, const void*, const void*, LtLayout, const void*, \
-                     LtLayout, const void*, const void*, LtLayout, void*, LtLayout,           \
-                     const LtAlgo*, void*, size_t, CUstream),                                 \
-    "cublasLtMatmul")                                                                         \
-  X(cublasLtMatmulAlgoConfigGetAttribute,                                                     \
-    CublasStatus (*)(const LtAlgo*, int, void*, size_t, size_t*),                             \
+// member name, function type, exported symbol.
+#define DLRIG_CUBLASLT_SYMBOLS(X)                                                                  \
+  X(cublasLtCreate, CublasStatus (*)(LtHandle*), "cublasLtCreate")                                 \
+  X(cublasLtDestroy, CublasStatus (*)(LtHandle), "cublasLtDestroy")                                \
+  X(cublasLtGetVersion, size_t (*)(), "cublasLtGetVersion")                                        \
+  X(cublasLtMatmulDescCreate, CublasStatus (*)(LtMatmulDesc*, int, int),                           \
+    "cublasLtMatmulDescCreate")                                                                    \
+  X(cublasLtMatmulDescDestroy, CublasStatus (*)(LtMatmulDesc), "cublasLtMatmulDescDestroy")        \
+  X(cublasLtMatmulDescSetAttribute, CublasStatus (*)(LtMatmulDesc, int, const void*, size_t),      \
+    "cublasLtMatmulDescSetAttribute")                                                              \
+  X(cublasLtMatrixLayoutCreate, CublasStatus (*)(LtLayout*, int, uint64_t, uint64_t, int64_t),     \
+    "cublasLtMatrixLayoutCreate")                                                                  \
+  X(cublasLtMatrixLayoutDestroy, CublasStatus (*)(LtLayout), "cublasLtMatrixLayoutDestroy")        \
+  X(cublasLtMatrixLayoutSetAttribute, CublasStatus (*)(LtLayout, int, const void*, size_t),        \
+    "cublasLtMatrixLayoutSetAttribute")                                                            \
+  X(cublasLtMatmulPreferenceCreate, CublasStatus (*)(LtPreference*),                               \
+    "cublasLtMatmulPreferenceCreate")                                                              \
+  X(cublasLtMatmulPreferenceDestroy, CublasStatus (*)(LtPreference),                               \
+    "cublasLtMatmulPreferenceDestroy")                                                             \
+  X(cublasLtMatmulPreferenceSetAttribute,                                                          \
+    CublasStatus (*)(LtPreference, int, const void*, size_t),                                      \
+    "cublasLtMatmulPreferenceSetAttribute")                                                        \
+  X(cublasLtMatmulAlgoGetHeuristic,                                                                \
+    CublasStatus (*)(LtHandle, LtMatmulDesc, LtLayout, LtLayout, LtLayout, LtLayout, LtPreference, \
+                     int, LtHeuristicResult*, int*),                                               \
+    "cublasLtMatmulAlgoGetHeuristic")                                                              \
+  X(cublasLtMatmul,                                                                                \
+    CublasStatus (*)(LtHandle, LtMatmulDesc, const void*, const void*, LtLayout, const void*,      \
+                     LtLayout, const void*, const void*, LtLayout, void*, LtLayout, const LtAlgo*, \
+                     void*, size_t, CUstream),                                                     \
+    "cublasLtMatmul")                                                                              \
+  X(cublasLtMatmulAlgoConfigGetAttribute,                                                          \
+    CublasStatus (*)(const LtAlgo*, int, void*, size_t, size_t*),                                  \
     "cublasLtMatmulAlgoConfigGetAttribute")
 
 /// Where to look for libcublasLt, in order.
@@ -161,8 +161,8 @@ class CublasLt {
   /// Optional: cublasLtGetStatusName (CUDA 11.4+); absent in older libraries.
   const char* (*cublasLtGetStatusName)(CublasStatus) = nullptr;
 
-  std::string path;      ///< the file loaded (as dlopen reports it)
-  size_t version = 0;    ///< cublasLtGetVersion: 130100 for 13.1.0
+  std::string path;    ///< the file loaded (as dlopen reports it)
+  size_t version = 0;  ///< cublasLtGetVersion: 130100 for 13.1.0
 
   /// "13.1.0".
   std::string VersionText() const;

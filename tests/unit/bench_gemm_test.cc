@@ -114,9 +114,9 @@ TEST(BenchGemm, ShapesTopKAndWorkspacePerProfile) {
 
   std::vector<std::string> keys;
   for (const auto& s : GemmShapes(Profile::kDefault)) keys.push_back(GemmKey(DType::kFp16, s));
-  EXPECT_EQ(keys, (std::vector<std::string>{"gemm.fp16.8192x8192x8192", "gemm.fp16.1024x1024x1024",
-                                            "gemm.fp16.2048x2048x2048",
-                                            "gemm.fp16.4096x4096x4096"}));
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"gemm.fp16.8192x8192x8192", "gemm.fp16.1024x1024x1024",
+                                      "gemm.fp16.2048x2048x2048", "gemm.fp16.4096x4096x4096"}));
   auto full = GemmShapes(Profile::kFull);
   EXPECT_GT(full.size(), 4u);
   EXPECT_TRUE(std::any_of(full.begin(), full.end(),
@@ -125,9 +125,9 @@ TEST(BenchGemm, ShapesTopKAndWorkspacePerProfile) {
   EXPECT_EQ(GemmTopK(Profile::kQuick), 4);
   EXPECT_EQ(GemmTopK(Profile::kDefault), 8);
   EXPECT_EQ(GemmTopK(Profile::kFull), 16);
-  EXPECT_EQ(GemmWorkspaceBytes(9), 32u << 20);   // Hopper: 32 MiB
+  EXPECT_EQ(GemmWorkspaceBytes(9), 32u << 20);  // Hopper: 32 MiB
   EXPECT_EQ(GemmWorkspaceBytes(10), 32u << 20);
-  EXPECT_EQ(GemmWorkspaceBytes(8), 4u << 20);    // earlier: 4 MiB
+  EXPECT_EQ(GemmWorkspaceBytes(8), 4u << 20);  // earlier: 4 MiB
   EXPECT_DOUBLE_EQ(GemmOperations({2, 3, 5}), 60);
 }
 
@@ -136,8 +136,8 @@ TEST(BenchGemm, QuickMeasuresEveryDtypeOnceAgainstTheNullModel) {
   auto results = RunGemm(*backend, {.profile = Profile::kQuick});
   ASSERT_EQ(results.size(), kAllDTypes.size());
   for (DType dtype : kAllDTypes) {
-    const std::string key = std::string("gemm.") + std::string(DTypeName(dtype)) +
-                            ".8192x8192x8192";
+    const std::string key =
+        std::string("gemm.") + std::string(DTypeName(dtype)) + ".8192x8192x8192";
     const Measurement* m = Find(results, key);
     ASSERT_NE(m, nullptr) << key;
     EXPECT_EQ(m->bench, "gemm");
@@ -191,9 +191,8 @@ TEST(BenchGemm, DefaultProfileSweepsSquaresAndSizesDoNotApply) {
   EXPECT_EQ(results.front().params.at("candidates"), "8 of 8");
 
   // --sizes are transfer sizes in bytes: gemm's shapes stay the profile's.
-  auto sized = RunGemm(*backend, {.profile = Profile::kQuick,
-                                  .sizes = {8u << 20},
-                                  .dtypes = {DType::kFp32}});
+  auto sized = RunGemm(*backend,
+                       {.profile = Profile::kQuick, .sizes = {8u << 20}, .dtypes = {DType::kFp32}});
   ASSERT_EQ(sized.size(), 1u);
   EXPECT_EQ(sized[0].key, "gemm.fp32.8192x8192x8192");
 }

@@ -1,3 +1,5 @@
+#include "gpu/cublaslt.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -5,7 +7,6 @@
 #include <optional>
 #include <string>
 
-#include "gpu/cublaslt.h"
 #include "test_util.h"
 
 namespace dlrig::gpu {

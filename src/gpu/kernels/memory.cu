@@ -21,7 +21,7 @@ extern "C" __global__ void dlrig_copy(const int4* __restrict__ src, int4* __rest
 // loads of a thread issued before its stores, with streaming cache hints (the data is touched
 // once, so it should not displace anything in L2). Launched with one block per tile, as
 // PyTorch's elementwise kernels are, or fewer with the outer loop.
-template <int U>
+template <int U, bool kStreaming = true>
 __device__ __forceinline__ void CopyTiles(const int4* __restrict__ src, int4* __restrict__ dst, size_t n) {
   size_t tile = static_cast<size_t>(blockDim.x) * U;
   for (size_t base = static_cast<size_t>(blockIdx.x) * tile; base < n; base += static_cast<size_t>(gridDim.x) * tile) {
@@ -29,18 +29,37 @@ __device__ __forceinline__ void CopyTiles(const int4* __restrict__ src, int4* __
 #pragma unroll
     for (int k = 0; k < U; ++k) {
       size_t i = base + threadIdx.x + static_cast<size_t>(k) * blockDim.x;
-      if (i < n) v[k] = __ldcs(src + i);
+      if (i < n) v[k] = kStreaming ? __ldcs(src + i) : src[i];
     }
 #pragma unroll
     for (int k = 0; k < U; ++k) {
       size_t i = base + threadIdx.x + static_cast<size_t>(k) * blockDim.x;
-      if (i < n) __stcs(dst + i, v[k]);
+      if (i < n) {
+        if (kStreaming) {
+          __stcs(dst + i, v[k]);
+        } else {
+          dst[i] = v[k];
+        }
+      }
     }
   }
 }
 
 extern "C" __global__ void dlrig_copy_tile4(const int4* __restrict__ src, int4* __restrict__ dst, size_t n) {
   CopyTiles<4>(src, dst, n);
+}
+
+extern "C" __global__ void dlrig_copy_tile16(const int4* __restrict__ src, int4* __restrict__ dst, size_t n) {
+  CopyTiles<16>(src, dst, n);
+}
+
+// Without cache hints: which is faster depends on the GPU's L2 policy.
+extern "C" __global__ void dlrig_copy_tile16_plain(const int4* __restrict__ src, int4* __restrict__ dst, size_t n) {
+  CopyTiles<16, false>(src, dst, n);
+}
+
+extern "C" __global__ void dlrig_copy_tile8_plain(const int4* __restrict__ src, int4* __restrict__ dst, size_t n) {
+  CopyTiles<8, false>(src, dst, n);
 }
 
 extern "C" __global__ void dlrig_copy_tile8(const int4* __restrict__ src, int4* __restrict__ dst, size_t n) {
