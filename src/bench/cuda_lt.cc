@@ -150,14 +150,19 @@ Result<void> LtMatmul::Prepare(const DeviceInfo& device, int top_k, size_t reser
     return ok;
 
   if (scale_pointers_) {
-    auto scales = DeviceMemory::Allocate(device_, 2 * sizeof(float));
+    // Each scale in its own 256-byte block, as separately allocated tensors would be: with the
+    // two floats side by side (b at +4 bytes) every fp8 candidate was refused with
+    // CUBLAS_STATUS_NOT_SUPPORTED on an H100 (cuBLASLt 13.1).
+    auto scales = DeviceMemory::Allocate(device_, 512);
     if (!scales) return Unexpected(scales);
     scales_ = std::move(*scales);
-    const float one[2] = {1.0f, 1.0f};
+    float one[128] = {};
+    one[0] = 1.0f;
+    one[64] = 1.0f;
     auto& drv = **CudaDriver::Get();
     if (auto ok = drv.Check(drv.cuMemcpyHtoD(scales_.ptr(), one, sizeof one), "cuMemcpyHtoD"); !ok)
       return ok;
-    const CUdeviceptr a_scale = scales_.ptr(), b_scale = scales_.ptr() + sizeof(float);
+    const CUdeviceptr a_scale = scales_.ptr(), b_scale = scales_.ptr() + 256;
     if (auto ok = check(
             lt_.cublasLtMatmulDescSetAttribute(desc_, kDescAScalePointer, &a_scale, sizeof a_scale),
             "cublasLtMatmulDescSetAttribute(A_SCALE_POINTER)");
@@ -166,6 +171,13 @@ Result<void> LtMatmul::Prepare(const DeviceInfo& device, int top_k, size_t reser
     if (auto ok = check(
             lt_.cublasLtMatmulDescSetAttribute(desc_, kDescBScalePointer, &b_scale, sizeof b_scale),
             "cublasLtMatmulDescSetAttribute(B_SCALE_POINTER)");
+        !ok)
+      return ok;
+    // Fast accumulation, as PyTorch's _scaled_mm(use_fast_accum=True) and Transformer Engine's
+    // forward pass run fp8 products: the rate users see.
+    const int8_t fast = 1;
+    if (auto ok = check(lt_.cublasLtMatmulDescSetAttribute(desc_, kDescFastAccum, &fast, sizeof fast),
+                        "cublasLtMatmulDescSetAttribute(FAST_ACCUM)");
         !ok)
       return ok;
   }
@@ -203,9 +215,7 @@ Result<void> LtMatmul::Prepare(const DeviceInfo& device, int top_k, size_t reser
   if (!b) return Unexpected(b);
   b_ = std::move(*b);
   if (scale_pointers_) {
-    // With fp8 inputs, cublasLtMatmul answered CUBLAS_STATUS_NOT_SUPPORTED for every heuristic
-    // candidate when C and D were one buffer (cuBLASLt 13.1 on an H100); its own samples pass
-    // a separate C.
+    // A separate C for fp8 inputs, as cuBLASLt's fp8 samples have it.
     auto c = DeviceMemory::Allocate(device_, m * n * static_cast<uint64_t>(ElementBytes(cd_)));
     if (!c) return Unexpected(c);
     c_ = std::move(*c);

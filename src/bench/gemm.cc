@@ -242,6 +242,8 @@ Measurement RunProduct(Context& context, const DeviceInfo& device, DType dtype,
                   GemmOperations(shape) / 1e12);
       m.params["algorithm"] = (*op)->CandidateName(pick->candidate);
       m.params["candidates"] = fmt::format("{} of {}", pick->tried, (*op)->candidates());
+      if (dtype == DType::kFp8E4M3) m.params["layout"] = "TN, e4m3 in, bf16 out, fast accumulation";
+      if (dtype == DType::kInt8) m.params["layout"] = "TN, int8 in, int32 out";
     }
   }
   if (!op) {

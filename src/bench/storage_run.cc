@@ -1,118 +1,46 @@
 // The storage engine: fio's libaio engine, reduced to what the benchmark needs. Each thread owns
 // one file, one AIO context and queue_depth buffers; it keeps the queue full, resubmitting each
 // buffer as its completion is reaped, until the time is up, then drains what is in flight
-// (counted, as fio counts it). Files are laid out (reads) or preallocated (writes) as fio does.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
-#include <unistd.h>
-
+// (counted, as fio counts it). The files themselves are storage_files.cc's.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <latch>
-#include <memory>
 #include <optional>
+#include <span>
 #include <system_error>
 #include <thread>
 #include <vector>
 
 #include "bench/linux_aio.h"
 #include "bench/storage.h"
-#include "core/root.h"
+#include "bench/storage_files.h"
 #include "core/strings.h"
 
 namespace dlrig::bench {
 
 namespace {
 
+using storage_detail::BenchFile;
+using storage_detail::CheckDirectory;
+using storage_detail::CreateBenchFile;
+using storage_detail::DirectRefused;
+using storage_detail::ErrnoError;
+using storage_detail::LayOut;
+using storage_detail::NoSpace;
+using storage_detail::Preallocate;
+using storage_detail::Rng;
+
 constexpr size_t kAlign = 4096;
-constexpr uint64_t kLayoutChunkBytes = 1u << 20;
 
 uint64_t NowNs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                    std::chrono::steady_clock::now().time_since_epoch())
                                    .count());
 }
-
-/// xoshiro256** (Blackman & Vigna), seeded through splitmix64: fast, and uniform enough that
-/// random offsets cover the file evenly.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) {
-    for (auto& word : s_) {
-      seed += 0x9e3779b97f4a7c15ull;
-      uint64_t z = seed;
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-      word = z ^ (z >> 31);
-    }
-  }
-  uint64_t Next() {
-    uint64_t result = Rotl(s_[1] * 5, 7) * 9;
-    uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = Rotl(s_[3], 45);
-    return result;
-  }
-  /// Uniform in [0, n) (Lemire's multiply-shift; bias below 2^-64 * n).
-  uint64_t Below(uint64_t n) {
-    return static_cast<uint64_t>((static_cast<unsigned __int128>(Next()) * n) >> 64);
-  }
-  void Fill(void* data, size_t bytes) {
-    auto* p = static_cast<unsigned char*>(data);
-    for (size_t i = 0; i < bytes; i += 8) {
-      uint64_t v = Next();
-      std::memcpy(p + i, &v, std::min<size_t>(8, bytes - i));
-    }
-  }
-
- private:
-  static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  uint64_t s_[4];
-};
-
-Error ErrnoError(int err, std::string message) {
-  return Error{ErrorKindFromErrno(err), message + ": " + std::strerror(err)};
-}
-
-Error DirectRefused(const std::string& dir) {
-  return Error{ErrorKind::kUnsupported,
-               fmt::format("{} does not support O_DIRECT (tmpfs and some overlay filesystems "
-                           "refuse it): choose a directory on a real disk",
-                           dir)};
-}
-
-Error NoSpace(const std::string& dir, std::string_view when) {
-  return Error{ErrorKind::kIo, fmt::format("no space left on {} while {}: free some space or "
-                                           "lower --size or --threads",
-                                           dir, when)};
-}
-
-/// An open benchmark file, already unlinked: its space returns when the descriptor closes,
-/// whichever way the run ends.
-class BenchFile {
- public:
-  explicit BenchFile(int fd) : fd_(fd) {}
-  BenchFile(BenchFile&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  BenchFile& operator=(BenchFile&&) = delete;
-  BenchFile(const BenchFile&) = delete;
-  ~BenchFile() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int fd() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 /// The I/O buffers of one thread: one per slot from the caller's allocator, or else one
 /// page-aligned region cut into slots, as fio allocates its io_u buffers (mem=malloc).
@@ -157,108 +85,6 @@ class Buffers {
   void* region_ = nullptr;
   std::vector<void*> ptrs_;
 };
-
-Result<void> CheckDirectory(const StorageSpec& spec) {
-  struct stat st;
-  if (stat(spec.dir.c_str(), &st) != 0) {
-    if (errno == ENOENT)
-      return Fail(ErrorKind::kNotFound, fmt::format("directory {} does not exist", spec.dir));
-    return tl::unexpected(ErrnoError(errno, "cannot use " + spec.dir));
-  }
-  if (!S_ISDIR(st.st_mode))
-    return Fail(ErrorKind::kMalformed, fmt::format("{} is not a directory", spec.dir));
-  struct statvfs fs;
-  if (statvfs(spec.dir.c_str(), &fs) != 0)
-    return tl::unexpected(ErrnoError(errno, "statvfs " + spec.dir));
-  uint64_t free_bytes = uint64_t(fs.f_bavail) * fs.f_frsize;
-  uint64_t need = uint64_t(spec.threads) * spec.file_bytes;
-  // A filesystem that reports no size at all (ramfs) cannot be checked; ENOSPC still is.
-  if (fs.f_blocks != 0 && double(need) > spec.max_free_fraction * double(free_bytes))
-    return Fail(ErrorKind::kIo,
-                fmt::format("the files need {} ({} x {}) but {} has {} free, and the benchmark "
-                            "takes at most {:.0f}% of the free space: lower --size or --threads",
-                            HumanBytes(need), spec.threads, HumanBytes(spec.file_bytes), spec.dir,
-                            HumanBytes(free_bytes), spec.max_free_fraction * 100));
-  return {};
-}
-
-Error OpenError(const std::string& dir, int err) {
-  switch (err) {
-    case EACCES:
-    case EPERM:
-      return Error{ErrorKind::kNoPermission,
-                   fmt::format("cannot create files in {} (no permission): choose a writable "
-                               "directory",
-                               dir)};
-    case EROFS:
-      return Error{ErrorKind::kNoPermission, fmt::format("{} is on a read-only filesystem", dir)};
-    case ENOSPC:
-      return NoSpace(dir, "creating the files");
-    default:
-      return ErrnoError(err, "cannot create a file in " + dir);
-  }
-}
-
-/// Creates a file with a name no one else uses and unlinks it at once.
-Result<BenchFile> CreateBenchFile(const StorageSpec& spec, int index, Rng& rng) {
-  int flags = O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | (spec.direct ? O_DIRECT : 0);
-  for (int attempt = 0; attempt < 16; ++attempt) {
-    std::string path = JoinPath(spec.dir, fmt::format(".dlrig-storage-{}-{}-{:016x}", getpid(),
-                                                      index, rng.Next()));
-    int fd = open(path.c_str(), flags, 0600);
-    if (fd >= 0) {
-      if (unlink(path.c_str()) != 0) {
-        int err = errno;
-        close(fd);
-        return tl::unexpected(ErrnoError(err, "cannot remove " + path));
-      }
-      return BenchFile(fd);
-    }
-    int err = errno;
-    if (err == EEXIST) continue;
-    // Linux creates the file before it checks O_DIRECT: the name is ours (O_EXCL), remove it.
-    if (err == EINVAL) unlink(path.c_str());
-    if (err == EINVAL && spec.direct) return tl::unexpected(DirectRefused(spec.dir));
-    return tl::unexpected(OpenError(spec.dir, err));
-  }
-  return Fail(ErrorKind::kIo, "could not find an unused file name in " + spec.dir);
-}
-
-/// Reserves the file's blocks as fio's fallocate=native does, so writes do not extend it.
-Result<void> Preallocate(const StorageSpec& spec, const BenchFile& file) {
-  auto size = static_cast<off_t>(spec.file_bytes);
-  if (fallocate(file.fd(), 0, 0, size) == 0) return {};
-  int err = errno;
-  if (err == ENOSPC || err == EDQUOT) return tl::unexpected(NoSpace(spec.dir, "reserving the files"));
-  if (err != EOPNOTSUPP && err != ENOSYS)
-    return tl::unexpected(ErrnoError(err, "fallocate in " + spec.dir));
-  if (ftruncate(file.fd(), size) != 0)
-    return tl::unexpected(ErrnoError(errno, "ftruncate in " + spec.dir));
-  return {};
-}
-
-/// Writes the whole file once (fio lays out files that are read), then drops it from the cache.
-Result<void> LayOut(const StorageSpec& spec, const BenchFile& file, Rng& rng) {
-  size_t chunk = spec.block_bytes * ((kLayoutChunkBytes + spec.block_bytes - 1) / spec.block_bytes);
-  void* raw = nullptr;
-  if (posix_memalign(&raw, kAlign, chunk) != 0)
-    return Fail(ErrorKind::kIo, "out of memory for the layout buffer");
-  std::unique_ptr<void, decltype(&std::free)> buffer(raw, &std::free);
-  rng.Fill(raw, chunk);
-  for (uint64_t offset = 0; offset < spec.file_bytes;) {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(chunk, spec.file_bytes - offset));
-    ssize_t done = pwrite(file.fd(), raw, n, static_cast<off_t>(offset));
-    if (done < 0 && errno == EINTR) continue;
-    if (done < 0 && (errno == ENOSPC || errno == EDQUOT))
-      return tl::unexpected(NoSpace(spec.dir, "laying out the files"));
-    if (done < 0 && errno == EINVAL && spec.direct) return tl::unexpected(DirectRefused(spec.dir));
-    if (done <= 0) return tl::unexpected(ErrnoError(done < 0 ? errno : EIO, "write in " + spec.dir));
-    offset += static_cast<uint64_t>(done);
-  }
-  if (fdatasync(file.fd()) != 0) return tl::unexpected(ErrnoError(errno, "fdatasync in " + spec.dir));
-  posix_fadvise(file.fd(), 0, 0, POSIX_FADV_DONTNEED);  // fio's invalidate=1
-  return {};
-}
 
 Error CompletionError(const StorageSpec& spec, long long res, uint64_t offset) {
   if (res < 0) {

@@ -76,6 +76,7 @@ enum LtDescAttr : int {
   kDescTransB = 4,
   kDescAScalePointer = 17,
   kDescBScalePointer = 18,
+  kDescFastAccum = 25,  ///< int8_t: fp8 only, accumulate at the tensor cores' faster precision
   kDescCScalePointer = 19,
   kDescDScalePointer = 20,
 };
