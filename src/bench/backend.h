@@ -111,6 +111,9 @@ struct GemmSpec {
   int m = 8192;
   int n = 8192;
   int k = 8192;
+  /// A stored transposed ("TN"); fp8 and int8 are always TN. cuBLASLt's fastest kernel can
+  /// differ between layouts, so the benchmark tries both for the other types.
+  bool transpose_a = false;
 };
 
 /// A prepared matrix product: its heuristic candidates, each of which can be timed.

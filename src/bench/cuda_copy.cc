@@ -204,7 +204,10 @@ std::vector<Launch> Candidates(MemoryKernel k) {
               {"dlrig_copy_tile8", 512, 0, 8}, {"dlrig_copy_tile16", 128, 0, 16}, {"dlrig_copy_tile16", 256, 0, 16},
               {"dlrig_copy_tile4", 256, 8, 4}, {"dlrig_copy_tile8", 256, 4, 8},  {"dlrig_copy_tile16", 256, 4, 16},
               {"dlrig_copy_tile16_plain", 128, 0, 16}, {"dlrig_copy_tile8_plain", 256, 0, 8},
-              {"dlrig_copy_tile16", 64, 0, 16}};
+              {"dlrig_copy_tile16", 64, 0, 16},
+              {"dlrig_copy_chunk8", 256, 4, 8},       {"dlrig_copy_chunk8", 512, 2, 8},
+              {"dlrig_copy_chunk8", 256, 8, 8},       {"dlrig_copy_chunk8_plain", 256, 4, 8},
+              {"dlrig_copy_chunk8_plain", 512, 4, 8}};
     case MemoryKernel::kTriad:
       return {{"dlrig_triad", 256, 8, 1},        {"dlrig_triad", 512, 4, 1},       {"dlrig_triad", 1024, 2, 1},
               {"dlrig_triad_tile4", 128, 0, 4},  {"dlrig_triad_tile4", 256, 0, 4}, {"dlrig_triad_tile4", 512, 0, 4},

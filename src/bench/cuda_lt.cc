@@ -37,6 +37,7 @@ tl::unexpected<Error> Unexpected(const Result<T>& r) {
 
 LtMatmul::LtMatmul(const CublasLt& lt, int device, const GemmSpec& spec)
     : lt_(lt), device_(device), spec_(spec) {
+  transpose_a_ = spec.transpose_a;
   // dtype -> compute type, scale type, A/B type, C/D type (cuBLASLt's names in comments).
   switch (spec.dtype) {
     case DType::kFp64:  // CUBLAS_COMPUTE_64F, CUDA_R_64F throughout

@@ -53,6 +53,44 @@ extern "C" __global__ void dlrig_copy_tile16(const int4* __restrict__ src, int4*
   CopyTiles<16>(src, dst, n);
 }
 
+// Each block streams through one contiguous chunk of the arrays (n / gridDim words), tile by
+// tile, instead of tiles interleaved across the whole grid: fewer DRAM pages open at once.
+template <int U, bool kStreaming>
+__device__ __forceinline__ void CopyChunk(const int4* __restrict__ src, int4* __restrict__ dst, size_t n) {
+  size_t tile = static_cast<size_t>(blockDim.x) * U;
+  size_t chunk = (n + gridDim.x - 1) / gridDim.x;
+  chunk = (chunk + tile - 1) / tile * tile;
+  size_t begin = static_cast<size_t>(blockIdx.x) * chunk;
+  size_t end = begin + chunk < n ? begin + chunk : n;
+  for (size_t base = begin; base < end; base += tile) {
+    int4 v[U];
+#pragma unroll
+    for (int k = 0; k < U; ++k) {
+      size_t i = base + threadIdx.x + static_cast<size_t>(k) * blockDim.x;
+      if (i < end) v[k] = kStreaming ? __ldcs(src + i) : src[i];
+    }
+#pragma unroll
+    for (int k = 0; k < U; ++k) {
+      size_t i = base + threadIdx.x + static_cast<size_t>(k) * blockDim.x;
+      if (i < end) {
+        if (kStreaming) {
+          __stcs(dst + i, v[k]);
+        } else {
+          dst[i] = v[k];
+        }
+      }
+    }
+  }
+}
+
+extern "C" __global__ void dlrig_copy_chunk8(const int4* __restrict__ src, int4* __restrict__ dst, size_t n) {
+  CopyChunk<8, true>(src, dst, n);
+}
+
+extern "C" __global__ void dlrig_copy_chunk8_plain(const int4* __restrict__ src, int4* __restrict__ dst, size_t n) {
+  CopyChunk<8, false>(src, dst, n);
+}
+
 // Without cache hints: which is faster depends on the GPU's L2 policy.
 extern "C" __global__ void dlrig_copy_tile16_plain(const int4* __restrict__ src, int4* __restrict__ dst, size_t n) {
   CopyTiles<16, false>(src, dst, n);
