@@ -186,6 +186,7 @@ class CopyOp final : public TimedOp {
 
 // A kernel and the shape it is launched with.
 struct Launch {
+  const char* module;
   const char* entry;
   unsigned threads;
   unsigned per_sm;    ///< blocks per SM; 0: one block per tile (tile = threads x unroll words)
@@ -198,24 +199,24 @@ struct Launch {
 std::vector<Launch> Candidates(MemoryKernel k) {
   switch (k) {
     case MemoryKernel::kCopy:
-      return {{"dlrig_copy", 256, 8, 4},       {"dlrig_copy", 512, 4, 4},        {"dlrig_copy", 1024, 2, 4},
-              {"dlrig_copy", 512, 8, 4},       {"dlrig_copy_tile4", 128, 0, 4},  {"dlrig_copy_tile4", 256, 0, 4},
-              {"dlrig_copy_tile4", 512, 0, 4}, {"dlrig_copy_tile8", 128, 0, 8},  {"dlrig_copy_tile8", 256, 0, 8},
-              {"dlrig_copy_tile8", 512, 0, 8}, {"dlrig_copy_tile16", 128, 0, 16}, {"dlrig_copy_tile16", 256, 0, 16},
-              {"dlrig_copy_tile4", 256, 8, 4}, {"dlrig_copy_tile8", 256, 4, 8},  {"dlrig_copy_tile16", 256, 4, 16},
-              {"dlrig_copy_tile16_plain", 128, 0, 16}, {"dlrig_copy_tile8_plain", 256, 0, 8},
-              {"dlrig_copy_tile16", 64, 0, 16},
-              {"dlrig_copy_chunk8", 256, 4, 8},       {"dlrig_copy_chunk8", 512, 2, 8},
-              {"dlrig_copy_chunk8", 256, 8, 8},       {"dlrig_copy_chunk8_plain", 256, 4, 8},
-              {"dlrig_copy_chunk8_plain", 512, 4, 8}};
+      return {{"memory", "dlrig_copy", 256, 8, 4},       {"memory", "dlrig_copy", 512, 4, 4},        {"memory", "dlrig_copy", 1024, 2, 4},
+              {"memory", "dlrig_copy", 512, 8, 4},       {"memory", "dlrig_copy_tile4", 128, 0, 4},  {"memory", "dlrig_copy_tile4", 256, 0, 4},
+              {"memory", "dlrig_copy_tile4", 512, 0, 4}, {"memory", "dlrig_copy_tile8", 128, 0, 8},  {"memory", "dlrig_copy_tile8", 256, 0, 8},
+              {"memory", "dlrig_copy_tile8", 512, 0, 8}, {"memory", "dlrig_copy_tile16", 128, 0, 16}, {"memory", "dlrig_copy_tile16", 256, 0, 16},
+              {"memory", "dlrig_copy_tile4", 256, 8, 4}, {"memory", "dlrig_copy_tile8", 256, 4, 8},  {"memory", "dlrig_copy_tile16", 256, 4, 16},
+              {"memory", "dlrig_copy_tile16_plain", 128, 0, 16}, {"memory", "dlrig_copy_tile8_plain", 256, 0, 8},
+              {"memory", "dlrig_copy_tile16", 64, 0, 16},
+              {"memory", "dlrig_copy_chunk8", 256, 4, 8},       {"memory", "dlrig_copy_chunk8", 512, 2, 8},
+              {"memory", "dlrig_copy_chunk8", 256, 8, 8},       {"memory", "dlrig_copy_chunk8_plain", 256, 4, 8},
+              {"memory", "dlrig_copy_chunk8_plain", 512, 4, 8}};
     case MemoryKernel::kTriad:
-      return {{"dlrig_triad", 256, 8, 1},        {"dlrig_triad", 512, 4, 1},       {"dlrig_triad", 1024, 2, 1},
-              {"dlrig_triad_tile4", 128, 0, 4},  {"dlrig_triad_tile4", 256, 0, 4}, {"dlrig_triad_tile4", 512, 0, 4},
-              {"dlrig_triad_tile4", 256, 8, 4}};
+      return {{"memory", "dlrig_triad", 256, 8, 1},        {"memory", "dlrig_triad", 512, 4, 1},       {"memory", "dlrig_triad", 1024, 2, 1},
+              {"memory", "dlrig_triad_tile4", 128, 0, 4},  {"memory", "dlrig_triad_tile4", 256, 0, 4}, {"memory", "dlrig_triad_tile4", 512, 0, 4},
+              {"memory", "dlrig_triad_tile4", 256, 8, 4}};
     case MemoryKernel::kRead:
-      return {{"dlrig_read", 256, 8, 4}, {"dlrig_read", 512, 4, 4}, {"dlrig_read", 1024, 2, 4}, {"dlrig_read", 512, 8, 4}};
+      return {{"memory", "dlrig_read", 256, 8, 4}, {"memory", "dlrig_read", 512, 4, 4}, {"memory", "dlrig_read", 1024, 2, 4}, {"memory", "dlrig_read", 512, 8, 4}};
     case MemoryKernel::kWrite:
-      return {{"dlrig_write", 256, 8, 1}, {"dlrig_write", 512, 4, 1}, {"dlrig_write", 1024, 2, 1}, {"dlrig_write", 512, 8, 1}};
+      return {{"memory", "dlrig_write", 256, 8, 1}, {"memory", "dlrig_write", 512, 4, 1}, {"memory", "dlrig_write", 1024, 2, 1}, {"memory", "dlrig_write", 512, 8, 1}};
   }
   return {};
 }
@@ -224,12 +225,24 @@ int Arrays(MemoryKernel k) {
   return k == MemoryKernel::kTriad ? 3 : k == MemoryKernel::kCopy ? 2 : 1;
 }
 
+// Copy kernels that need Ampere (memory_sm80.cu), tried beside the others on such GPUs.
+std::vector<Launch> Sm80Candidates(MemoryKernel k) {
+  if (k != MemoryKernel::kCopy) return {};
+  return {{"memory_sm80", "dlrig_copy_wide8", 256, 0, 8},  {"memory_sm80", "dlrig_copy_wide8", 128, 0, 8},
+          {"memory_sm80", "dlrig_copy_wide16", 128, 0, 16}, {"memory_sm80", "dlrig_copy_wide16", 256, 0, 16},
+          {"memory_sm80", "dlrig_copy_wide8_plain", 256, 0, 8}};
+}
+
 class KernelOp final : public TimedOp {
  public:
   static Result<std::unique_ptr<TimedOp>> Make(const DeviceInfo& device, const KernelSpec& spec) {
     auto op = std::unique_ptr<KernelOp>(new KernelOp(device, spec));
-    for (const Launch& l : Candidates(spec.kernel)) {
-      auto fn = gpu::LoadKernel(device.index, "memory", l.entry);
+    std::vector<Launch> launches = Candidates(spec.kernel);
+    if (device.cc_major >= 8) {
+      for (const Launch& l : Sm80Candidates(spec.kernel)) launches.push_back(l);
+    }
+    for (const Launch& l : launches) {
+      auto fn = gpu::LoadKernel(device.index, l.module, l.entry);
       if (!fn) return tl::unexpected(fn.error());
       op->candidates_.push_back({l, *fn});
     }

@@ -151,12 +151,17 @@ std::vector<Measurement> RunBenchmarks(Backend& backend, const Options& options,
 
 Measurement Measure(Context& context, std::string key, const std::vector<int>& devices,
                     std::string unit, TimedOp& op, double work_per_iteration) {
+  return Measure(context, std::move(key), devices, std::move(unit), op, work_per_iteration, context.plan());
+}
+
+Measurement Measure(Context& context, std::string key, const std::vector<int>& devices,
+                    std::string unit, TimedOp& op, double work_per_iteration, const SamplePlan& plan) {
   Measurement m{.key = std::move(key), .unit = std::move(unit)};
   if (devices.size() == 1) m.device = devices.front();
   auto started = std::chrono::steady_clock::now();
   auto watch = context.backend().Watch(devices);
   watch->Begin();
-  auto figures = Sample(op, work_per_iteration, context.plan());
+  auto figures = Sample(op, work_per_iteration, plan);
   m.telemetry = watch->End();
   m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!figures) {

@@ -131,6 +131,9 @@ const Benchmark* FindBenchmark(std::string_view key);
 /// verdict kError with the reason when the operation failed part-way.
 Measurement Measure(Context& context, std::string key, const std::vector<int>& devices,
                     std::string unit, TimedOp& op, double work_per_iteration);
+/// The same with a plan of the caller's (a figure that needs a longer warm-up).
+Measurement Measure(Context& context, std::string key, const std::vector<int>& devices,
+                    std::string unit, TimedOp& op, double work_per_iteration, const SamplePlan& plan);
 
 /// Runs the benchmarks the options select, each waived, run, or stopped with an error, never
 /// thrown: a benchmark that fails leaves its measurements and an error entry.

@@ -116,9 +116,8 @@ Result<void> Preallocate(const StorageSpec& spec, const BenchFile& file) {
 }
 
 Result<void> LayOut(const StorageSpec& spec, const BenchFile& file, Rng& rng) {
-  // Through the page cache, as fio lays files out (buffered writes, then fsync): O_DIRECT is
-  // off on the descriptor meanwhile. The written blocks, not the way they were written, are
-  // what the timed reads meet; but the disk's own caches may remember the difference.
+  // Through the page cache, as fio lays files out (buffered writes, fsync, then invalidate):
+  // O_DIRECT is off on the descriptor meanwhile, so the disk sees the same writeback stream.
   int flags = fcntl(file.fd(), F_GETFL);
   if (flags < 0 || fcntl(file.fd(), F_SETFL, flags & ~O_DIRECT) != 0)
     return tl::unexpected(ErrnoError(errno, "fcntl in " + spec.dir));

@@ -9,15 +9,18 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <set>
 
 #include "bench/storage.h"
 #include "bench/storage_device.h"
+#include "bench/storage_files.h"
 #include "core/root.h"
 #include "knowledge/tensor_rates.h"
 
@@ -424,6 +427,40 @@ TEST(StorageRun, UnwritableDirectory) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind, ErrorKind::kNoPermission);
   EXPECT_NE(r.error().message.find(dir.str()), std::string::npos);
+}
+
+TEST(StorageFiles, RandomOffsetsAreUniform) {
+  storage_detail::Rng rng(42);
+  constexpr int kBuckets = 16, kDraws = 1 << 20;
+  int counts[kBuckets] = {};
+  for (int i = 0; i < kDraws; ++i) ++counts[rng.Below(kBuckets)];
+  for (int c : counts) EXPECT_NEAR(c, kDraws / kBuckets, kDraws / kBuckets * 0.02);
+  storage_detail::Rng again(42);
+  EXPECT_EQ(again.Below(1ull << 40), storage_detail::Rng(42).Below(1ull << 40)) << "seeded";
+}
+
+TEST(StorageFiles, LaidOutFileKeepsODirectAndHasNoName) {
+  DiskDir dir;
+  StorageSpec spec = SmallSpec(dir.str(), StoragePattern::kSeqRead);
+  storage_detail::Rng rng(7);
+  auto file = storage_detail::CreateBenchFile(spec, 0, rng);
+  if (!file && file.error().kind == ErrorKind::kUnsupported) GTEST_SKIP() << file.error().message;
+  ASSERT_TRUE(file) << file.error().message;
+  EXPECT_EQ(dir.Entries(), 0u) << "unlinked as soon as it was created";
+  ASSERT_TRUE(storage_detail::Preallocate(spec, *file));
+  ASSERT_TRUE(storage_detail::LayOut(spec, *file, rng));
+  struct stat st;
+  ASSERT_EQ(fstat(file->fd(), &st), 0);
+  EXPECT_EQ(uint64_t(st.st_size), spec.file_bytes);
+  EXPECT_EQ(st.st_nlink, 0u);
+  EXPECT_NE(fcntl(file->fd(), F_GETFL) & O_DIRECT, 0) << "the buffered layout gives O_DIRECT back";
+  void* raw = nullptr;
+  ASSERT_EQ(posix_memalign(&raw, 4096, 4096), 0);
+  std::unique_ptr<void, decltype(&std::free)> block(raw, &std::free);
+  ASSERT_EQ(pread(file->fd(), raw, 4096, off_t(spec.file_bytes - 4096)), 4096);
+  auto* bytes = static_cast<const unsigned char*>(raw);
+  EXPECT_FALSE(std::all_of(bytes, bytes + 4096, [](unsigned char b) { return b == 0; }))
+      << "laid out with data, not a hole";
 }
 
 /// A directory whose filesystem refuses O_DIRECT: a ramfs mounted for the test (as root), or
