@@ -160,6 +160,7 @@ void Run(Context& context) {
     m.params["count"] = std::to_string(counts.call);
     m.params["ranks"] = std::to_string(n);
     m.params["dtype"] = std::string(DTypeName(kDType));
+    m.params["placement"] = context.backend().name() == "cuda" ? "in place (the correctness check runs out of place)" : "modelled";
     m.params["bus_factor"] = fmt::format("{:g}", factor);
     m.params["nccl"] = version;
     if (!library.empty()) m.params["nccl_library"] = library;

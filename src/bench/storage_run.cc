@@ -122,9 +122,6 @@ class Worker {
         buffers_(spec.allocator, spec.block_bytes) {}
 
   Result<void> Prepare() {
-    if (IsRead(spec_.pattern)) {
-      if (auto laid = LayOut(spec_, file_, rng_); !laid) return laid;
-    }
     const auto qd = static_cast<size_t>(spec_.queue_depth);
     if (auto allocated = buffers_.Allocate(qd); !allocated) return allocated;
     // Never zeros, and every page touched before the clock starts.
@@ -261,19 +258,25 @@ StorageResult Summarize(const StorageSpec& spec, const std::vector<WorkerResult>
 Result<StorageResult> RunStorage(const StorageSpec& spec) {
   if (auto valid = ValidateStorageSpec(spec); !valid) return tl::unexpected(valid.error());
   if (auto dir = CheckDirectory(spec); !dir) return tl::unexpected(dir.error());
-  Rng names(spec.seed ^ NowNs());
+  Rng rng(spec.seed ^ NowNs());
   std::vector<BenchFile> files;
+  uint64_t t0 = NowNs();
+  // One file after the other, each written whole before the next is made, as fio lays them
+  // out: written side by side, the files would interleave on a thin-provisioned disk (a VM's
+  // image) and a "sequential" read of one would not be sequential below.
   for (int i = 0; i < spec.threads; ++i) {
-    auto file = CreateBenchFile(spec, i, names);
+    auto file = CreateBenchFile(spec, i, rng);
     if (!file) return tl::unexpected(file.error());
     files.push_back(std::move(*file));
     if (auto reserved = Preallocate(spec, files.back()); !reserved)
       return tl::unexpected(reserved.error());
+    if (!IsRead(spec.pattern)) continue;
+    if (auto laid = LayOut(spec, files.back(), rng); !laid) return tl::unexpected(laid.error());
   }
+  double layout_seconds = double(NowNs() - t0) / 1e9;
   std::vector<WorkerResult> results(static_cast<size_t>(spec.threads));
   StartLine start(spec.threads + 1);
   std::vector<std::thread> workers;
-  uint64_t t0 = NowNs();
   for (int i = 0; i < spec.threads; ++i) {
     try {
       workers.emplace_back(RunWorker, std::cref(spec), i, std::cref(files[i]), std::ref(start),
@@ -286,7 +289,6 @@ Result<StorageResult> RunStorage(const StorageSpec& spec) {
     }
   }
   start.latch.arrive_and_wait();
-  double layout_seconds = double(NowNs() - t0) / 1e9;
   for (auto& w : workers) w.join();
   for (const auto& w : results)
     if (w.error) return tl::unexpected(*w.error);
