@@ -2,12 +2,15 @@
 # Regression comparison for `dlrig bench` (issue 6), in ONE run on the GPU machine:
 #   dlrig bench --json  vs  scripts/bench-torch-ref.py (PyTorch), NVIDIA/nvbandwidth (host<->device
 #   CE copies, GPU->GPU with 2+ GPUs) and NVIDIA/nccl-tests (all_reduce 8M..8G, all_gather and
-#   reduce_scatter at 8G, one process driving every GPU), then one side-by-side table
-#   (scripts/bench_compare_refs.py): figure, dlrig, reference, ratio, goal met.
+#   reduce_scatter at 8G, one process driving every GPU) and fio (scripts/bench-storage.sh:
+#   `dlrig bench storage` and fio --ioengine=libaio with the same parameters, alternating), then
+#   one side-by-side table (scripts/bench_compare_refs.py): figure, dlrig, reference, ratio, goal met.
 #
 # The reference binaries are built elsewhere (never committed) and travel with the call:
 #   build-refs/bin/{nvbandwidth,all_reduce_perf,all_gather_perf,reduce_scatter_perf}
-# or the same four packed as build-refs-xz/refs-bin.tar.xz (unpacked to /tmp here).
+# or the same four packed as build-refs-xz/refs-bin.tar.xz (unpacked to /tmp here), and fio:
+#   build-refs/bin/fio, or build-refs-xz/fio-bin.tar.xz (fio/fio, static), or --fio PATH, or
+#   fio on PATH.
 #
 # Everything raw goes into one tarball under the output folder ($OUT on the device machine):
 #   compare.txt, compare.json, bench-compare-raw.tgz
@@ -15,14 +18,24 @@
 # with the table. Each step runs under `timeout`, and the whole run under --budget seconds.
 #
 # Usage: scripts/bench-gpu-compare.sh [--dlrig build/dlrig] [--refs build-refs] [--out DIR]
-#          [--budget 560] [--quick-too] [--skip dlrig,torch,nvbandwidth,nccl]
+#          [--budget 560] [--quick-too] [--skip dlrig,torch,nvbandwidth,nccl,storage]
 #          [--dlrig-args "..."] [--torch-args "..."] [--nccl-lib DIR|system] [--torch-cublas]
+#          [--storage-dir /tmp/dlrig-storage] [--fio PATH]
 #   --nccl-lib: the libnccl.so.2 that nccl-tests AND dlrig load (default: the torch wheel's,
 #     nvidia-nccl-cu13, so all three use one NCCL; "system" leaves the loader's default).
 #   --torch-cublas: dlrig also loads the cuBLAS(Lt) of the torch wheel, the one PyTorch's
 #     matmul uses (default: whatever dlrig finds itself).
+#   --storage-dir: a directory on the machine's disk for the storage step (made if absent; a
+#     tmpfs there, where O_DIRECT fails, falls back to /var/tmp, then the repo's disk, unless
+#     given explicitly). Its df and findmnt go to the raw output.
 # Step limits (seconds) from the environment: T_DLRIG=240 T_QUICK=75 T_TORCH=150 T_NVB=90
-#   T_NCCL_AR=120 T_NCCL_AG=60 T_NCCL_RS=60.
+#   T_NCCL_AR=120 T_NCCL_AG=60 T_NCCL_RS=60 T_STORAGE=180.
+# The storage step: STORAGE_PROFILE=default (dlrig's 10 s per pattern, 1 GiB files; quick: 3 s,
+#   256 MiB, no rand-read) and STORAGE_REPS=1 alternations (one took 3-4 min on a 2-core VM's
+#   virtio disk: dlrig's run covers 4 patterns, fio's 3, and the reads lay out 4 GiB each); for
+#   3 alternations run the step alone, in its own call:
+#   T_STORAGE=540 STORAGE_REPS=3 scripts/bench-gpu-compare.sh --skip dlrig,torch,nvbandwidth,nccl --budget 580
+#   bench-storage.sh rewrites its JSON after each alternation: a step cut short keeps those done.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,6 +50,9 @@ dlrig_args=""
 torch_args=""
 nccl_lib="${NCCL_LIB:-}"
 torch_cublas=0
+storage_dir=/tmp/dlrig-storage
+storage_dir_given=0
+fio_bin=""
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -50,7 +66,9 @@ while [ $# -gt 0 ]; do
     --torch-args) torch_args=$2; shift 2 ;;
     --nccl-lib) nccl_lib=$2; shift 2 ;;
     --torch-cublas) torch_cublas=1; shift ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    --storage-dir) storage_dir=$2; storage_dir_given=1; shift 2 ;;
+    --fio) fio_bin=$2; shift 2 ;;
+    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -127,6 +145,7 @@ if [ -x "$refs/bin/nvbandwidth" ] || [ -x "$refs/bin/all_reduce_perf" ]; then
 else
   for tarball in "$refs"/*.tar.xz "$refs-xz"/*.tar.xz "$repo"/build-refs-xz/*.tar.xz; do
     [ -f "$tarball" ] || continue
+    case "$tarball" in */fio-bin.tar.xz) continue ;; esac  # the storage step's, unpacked there
     mkdir -p "$work/refs" && tar -xJf "$tarball" -C "$work/refs" && refbin="$work/refs"
     [ -x "$refbin/nvbandwidth" ] || [ -x "$refbin/bin/nvbandwidth" ] && break
   done
@@ -235,6 +254,61 @@ elif [ "$ngpus" -lt 2 ]; then
   log "nccl-tests: waived, needs 2 or more GPUs"
 fi
 
+# --- (e) storage: dlrig bench storage beside fio (libaio), same parameters --------------------
+storage_json=""
+if ! skipped storage; then
+  if [ -z "$fio_bin" ]; then
+    for cand in "$refs/bin/fio" "$refbin/fio"; do
+      [ -n "$cand" ] && [ -x "$cand" ] && { fio_bin=$cand; break; }
+    done
+  fi
+  if [ -z "$fio_bin" ]; then
+    for tarball in "$refs"/fio-bin.tar.xz "$refs-xz"/fio-bin.tar.xz "$repo"/build-refs-xz/fio-bin.tar.xz; do
+      [ -f "$tarball" ] || continue
+      mkdir -p "$work/fio" && tar -xJf "$tarball" -C "$work/fio" && [ -x "$work/fio/fio/fio" ] &&
+        { fio_bin="$work/fio/fio/fio"; cp "$work/fio/fio/MANIFEST.txt" "$raw/fio-MANIFEST.txt" 2>/dev/null; break; }
+    done
+  fi
+  [ -z "$fio_bin" ] && fio_bin=$(command -v fio 2>/dev/null)
+  # O_DIRECT needs a disk: a tmpfs /tmp sends the default directory elsewhere.
+  fstype_of() { findmnt -n -o FSTYPE -T "$1" 2>/dev/null | head -1; }
+  mkdir -p "$storage_dir" 2>/dev/null
+  if [ "$storage_dir_given" = 0 ]; then
+    for cand in "$storage_dir" /var/tmp/dlrig-storage "$repo/.dlrig-storage"; do
+      mkdir -p "$cand" 2>/dev/null || continue
+      case "$(fstype_of "$cand")" in tmpfs|ramfs) log "storage: $cand is on $(fstype_of "$cand"), not a disk"; continue ;; esac
+      storage_dir=$cand; break
+    done
+  fi
+  {
+    echo "storage dir: $storage_dir"; echo "fio: ${fio_bin:-NOT FOUND} $( [ -n "$fio_bin" ] && "$fio_bin" --version 2>&1)"
+    echo "--- df -h"; df -h "$storage_dir" 2>&1
+    echo "--- df -i"; df -i "$storage_dir" 2>&1
+    echo "--- findmnt -T"; findmnt -T "$storage_dir" 2>&1
+    echo "--- lsblk"; timeout 10 lsblk -o NAME,TYPE,SIZE,ROTA,MODEL,TRAN,MOUNTPOINTS 2>&1 || timeout 10 lsblk 2>&1
+    echo "--- queue"; for q in /sys/block/*/queue; do
+      case $q in /sys/block/loop*|/sys/block/ram*|/sys/block/zram*) continue ;; esac
+      echo "$q: scheduler $(cat "$q/scheduler" 2>/dev/null) nr_requests $(cat "$q/nr_requests" 2>/dev/null) max_sectors_kb $(cat "$q/max_sectors_kb" 2>/dev/null)"
+    done
+  } >"$raw/storage-disk.txt" 2>&1
+  if [ ! -x "$dlrig" ]; then
+    log "storage: dlrig binary not found at $dlrig"; echo "not found: $dlrig" >"$raw/storage.log"
+  elif [ -z "$fio_bin" ]; then
+    log "storage: fio not found (build-refs-xz/fio-bin.tar.xz, --fio, or PATH)"
+    echo "fio not found" >"$raw/storage.log"
+    storage_json="$raw/storage.json"
+    echo '{"error": "fio not found (build-refs-xz/fio-bin.tar.xz, --fio, or PATH)"}' >"$storage_json"
+  else
+    log "storage: $storage_dir ($(fstype_of "$storage_dir")), fio $fio_bin"
+    storage_json="$raw/storage.json"
+    run_step storage "${T_STORAGE:-180}" "$raw/storage.txt" \
+      env FIO="$fio_bin" DLRIG="$dlrig" PROFILE="${STORAGE_PROFILE:-default}" \
+      REPS="${STORAGE_REPS:-1}" JSON_OUT="$storage_json" \
+      bash "$here/bench-storage.sh" "$storage_dir"
+    rmdir "$storage_dir" 2>/dev/null  # both tools remove their files; keep a dir that is not empty
+  fi
+fi
+
 # --- dlrig bench --quick, wall time against the 60 s goal ------------------------------------
 quick_args=()
 if [ "$quick_too" = 1 ] && ! skipped dlrig && [ -x "$dlrig" ]; then
@@ -248,6 +322,7 @@ cmp_args=()
 [ -n "$dlrig_json" ] && cmp_args+=(--dlrig "$dlrig_json")
 [ -n "$torch_json" ] && cmp_args+=(--torch "$torch_json")
 [ -n "$nvb_json" ] && cmp_args+=(--nvbandwidth "$nvb_json")
+[ -n "$storage_json" ] && cmp_args+=(--storage "$storage_json")
 python3 "$here/bench_compare_refs.py" "${cmp_args[@]}" "${nccl_args[@]}" "${quick_args[@]}" \
   --steps "$steps" --json-out "$outdir/compare.json" >"$outdir/compare.txt" 2>"$raw/compare.log"
 cmp_rc=$?

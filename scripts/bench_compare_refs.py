@@ -7,12 +7,15 @@ Inputs (each optional: a reference that is absent or unreadable is reported as m
   --nvbandwidth FILE  nvbandwidth -j output
   --nccl NAME=FILE    nccl-tests text output, NAME in all_reduce, all_gather, reduce_scatter
   --quick-seconds S   wall seconds of `dlrig bench --quick`, checked against the 60 s goal
+  --storage FILE      scripts/bench-storage.sh's JSON_OUT (schema dlrig.storagecmp/1): dlrig's
+                      storage figures beside fio's with the same parameters, medians of
+                      alternating runs
 Writes the table to stdout, and with --json-out the rows as JSON.
 
 Goals (issue 6): gemm >= PyTorch matmul per dtype; memory.copy >= PyTorch device copy and
 >= 90% of the computed HBM limit; pcie pinned >= nvbandwidth's CE figure; nccl busbw >=
-nccl-tests at the same sizes; --quick <= 60 s. Rows without a goal are shown for information.
-Ratios are dlrig / reference.
+nccl-tests at the same sizes; --quick <= 60 s; storage within 5% of fio (0.95..1.05). Rows
+without a goal are shown for information. Ratios are dlrig / reference.
 """
 import argparse
 import json
@@ -158,6 +161,22 @@ def parse_nccl_tests(text):
     return info, None
 
 
+STORAGE_PATTERNS = ["seq-read", "seq-write", "rand-read"]
+
+
+def load_storage(path):
+    """bench-storage.sh's JSON_OUT: the last dlrig.storagecmp/1 document with patterns."""
+    text, problem = read_text(path)
+    if text is None:
+        return None, problem
+    docs = [d for d in json_documents(text)
+            if d.get("schema") == "dlrig.storagecmp/1" and isinstance(d.get("patterns"), list)]
+    if not docs:
+        errs = [d.get("error") for d in json_documents(text) if d.get("error")]
+        return None, errs[-1] if errs else "no bench-storage.sh results"
+    return docs[-1], None
+
+
 # --------------------------------------------------------------------------------------------
 # Lookups
 
@@ -220,13 +239,16 @@ class Table:
         self.rows = []
 
     def add(self, figure, gpu, unit, dl, ref, ref_source, goal=None, note="", dl_missing=None,
-            ref_missing=None, lower_is_better=False):
-        """dl / ref: (value, detail) or None. goal: minimum ratio (or, lower_is_better, max)."""
+            ref_missing=None, lower_is_better=False, band=None):
+        """dl / ref: (value, detail) or None. goal: minimum ratio (or, lower_is_better, max);
+        band: (low, high), the ratio must lie within it (both ends included)."""
         dv = dl[0] if dl else None
         rv = ref[0] if ref else None
         ratio = dv / rv if dv is not None and rv not in (None, 0) else None
         met = None
-        if goal is not None and ratio is not None:
+        if band is not None and ratio is not None:
+            met = band[0] <= ratio <= band[1]
+        elif goal is not None and ratio is not None:
             met = ratio <= goal if lower_is_better else ratio >= goal
         notes = [n for n in (note,
                              dl[1] if dl and dl[1] else "",
@@ -238,7 +260,8 @@ class Table:
         self.rows.append({
             "figure": figure, "gpu": gpu, "unit": unit, "dlrig": dv, "reference": rv,
             "reference_source": ref_source, "ratio": ratio,
-            "goal": None if goal is None else (("<= " if lower_is_better else ">= ") + f"{goal:g}"),
+            "goal": (f"{band[0]:g}..{band[1]:g}" if band is not None else None if goal is None
+                     else (("<= " if lower_is_better else ">= ") + f"{goal:g}")),
             "met": met, "note": "; ".join(notes)})
 
     def render(self):
@@ -309,11 +332,50 @@ def human_bytes(n):
     return str(n)
 
 
-def compare(dl_doc, dl_problem, torch_doc, torch_problem, nvb, nvb_problem, nccl, quick_s):
+def add_storage(t, doc, problem):
+    """One row per pattern: dlrig's median beside fio's, same parameters, goal 0.95..1.05."""
+    by_pattern = {e.get("pattern"): e for e in (doc or {}).get("patterns", [])
+                  if isinstance(e, dict)}
+    params = (doc or {}).get("params") or {}
+    shape = ""
+    if params:
+        secs = to_float(params.get("seconds"))
+        shape = (f"{params.get('threads')} threads x QD {params.get('queue_depth')}, "
+                 f"{params.get('file_size')} per file, {secs:g} s" if secs is not None else "")
+    for pattern in [p for p in by_pattern if p not in STORAGE_PATTERNS] + STORAGE_PATTERNS:
+        e = by_pattern.get(pattern, {})
+        dv, rv = to_float(e.get("dlrig_median")), to_float(e.get("fio_median"))
+        runs = len(e.get("ratios") or [])
+        notes = [f"{e.get('block', '')} blocks, {shape}".strip(", ") if e else ""]
+        if runs:
+            notes.append(f"{runs} alternating run(s)")
+        mr = to_float(e.get("median_ratio"))
+        if mr is not None and runs > 1:
+            notes.append(f"median of paired ratios {mr:.3f}")
+        if (doc or {}).get("step_note"):
+            notes.append(doc["step_note"])
+        why = e.get("missing") or problem or "not in bench-storage.sh's output"
+        # bench-storage.sh runs fio only beside a dlrig figure: one reason is enough.
+        ref_why = "not run without a dlrig figure" if doc is not None and dv is None else why
+        ver = str((doc or {}).get("fio_version") or "fio")
+        t.add(f"storage.{pattern}", None, "GB/s",
+              (dv, "") if dv is not None else None, (rv, "") if rv is not None else None,
+              (ver if ver.startswith("fio") else "fio " + ver) + " libaio", band=(0.95, 1.05),
+              note="; ".join(n for n in notes if n), dl_missing=why, ref_missing=ref_why)
+
+
+def compare(dl_doc, dl_problem, torch_doc, torch_problem, nvb, nvb_problem, nccl, quick_s,
+            storage=None, storage_problem="not run"):
     t = Table()
     dl = Results(dl_doc)
     tr = Results(torch_doc)
     gpus = sorted(dl.gpus() | tr.gpus()) or [0]
+    # Only the storage comparison was run (bench-gpu-compare.sh --skip dlrig,torch,...): no
+    # GPU rows that would all read "not run".
+    if (dl_doc is None and torch_doc is None and nvb is None and not nccl
+            and dl_problem == "not run" and torch_problem == "not run"
+            and nvb_problem == "not run" and storage_problem != "not run"):
+        gpus = []
 
     def dl_get(key, gpu, **kw):
         if dl_doc is None:
@@ -443,6 +505,8 @@ def compare(dl_doc, dl_problem, torch_doc, torch_problem, nvb, nvb_problem, nccl
     if quick_s is not None:
         t.add("bench --quick wall", None, "s", (quick_s, ""), (60.0, ""), "goal 60 s",
               goal=1.0, lower_is_better=True)
+    if storage_problem != "not run":
+        add_storage(t, storage, storage_problem)
     return t
 
 
@@ -464,6 +528,7 @@ def main(argv):
     ap.add_argument("--nvbandwidth")
     ap.add_argument("--nccl", action="append", default=[], metavar="NAME=FILE")
     ap.add_argument("--quick-seconds", type=float)
+    ap.add_argument("--storage", help="bench-storage.sh JSON_OUT (dlrig.storagecmp/1)")
     ap.add_argument("--steps", help="bench-gpu-compare.sh's steps.tsv: exit codes of the runs")
     ap.add_argument("--json-out")
     args = ap.parse_args(argv)
@@ -493,15 +558,22 @@ def main(argv):
     dl_problem = why(dl_problem, "dlrig-bench")
     torch_problem = why(torch_problem, "torch-ref")
     nvb_problem = why(nvb_problem, "nvbandwidth")
+    storage, storage_problem = load_storage(args.storage)
+    storage_problem = why(storage_problem, "storage")
+    if storage and exits.get("storage") not in (None, "0"):
+        rc = exits["storage"]  # what finished before bench-storage.sh was stopped or failed
+        storage["step_note"] = "storage step " + ("timed out" if rc == "124" else "exit " + rc)
 
     table = compare(dl_doc, dl_problem, torch_doc, torch_problem, nvb, nvb_problem, nccl,
-                    args.quick_seconds)
+                    args.quick_seconds, storage, storage_problem)
 
     sources = {
         "dlrig": dl_problem or "ok", "torch": torch_problem or "ok",
         "nvbandwidth": nvb_problem or "ok",
         **{f"nccl-tests {k}": (v[1] or "ok") for k, v in nccl.items()},
     }
+    if args.storage:
+        sources["storage (bench-storage.sh)"] = storage_problem or "ok"
     print("sources: " + ", ".join(f"{k}: {v}" for k, v in sources.items()))
     for name, (info, _) in nccl.items():
         if info:
@@ -513,6 +585,12 @@ def main(argv):
               f"{torch_doc.get('driver')}; devices: " + "; ".join(
                   f"{d.get('index')}: {d.get('name')} (SM max {d.get('sm_clock_max_mhz')} MHz)"
                   for d in torch_doc.get("devices", [])))
+    if storage:
+        p = storage.get("params") or {}
+        print(f"storage: {storage.get('dir')} ({storage.get('filesystem')}), "
+              f"{storage.get('fio_version')} ioengine=libaio, dlrig profile {p.get('profile')}, "
+              f"{storage.get('reps_done')} of {storage.get('reps')} alternations, "
+              f"{storage.get('date')}")
     print(table.render())
     if args.json_out:
         with open(args.json_out, "w") as f:

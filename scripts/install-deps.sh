@@ -7,7 +7,7 @@ packages=(g++ cmake ninja-build make libcli11-dev nlohmann-json3-dev libfmt-dev
           libtomlplusplus-dev libexpected-dev libgtest-dev zlib1g-dev libyaml-dev libsqlite3-dev
           libncurses-dev pci.ids)
 if [[ "${1:-build}" == test ]]; then
-  packages+=(python3 python3-venv python3-pip python3-yaml shellcheck clang binutils time prometheus tmux)
+  packages+=(python3 python3-venv python3-pip python3-yaml shellcheck clang binutils time prometheus tmux fio)
 fi
 
 missing=()

@@ -202,6 +202,74 @@ class Compare(unittest.TestCase):
             self.assertTrue(all(r["met"] is None for r in doc["rows"]))
 
 
+def storage_doc(rows, profile="default", reps=3):
+    """As scripts/bench-storage.sh writes JSON_OUT: per pattern the runs and their medians."""
+    pats = []
+    for pattern, block, dl, fio in rows:
+        e = {"pattern": pattern, "block": block, "dlrig_gb_per_s": dl, "fio_gb_per_s": fio,
+             "ratios": [a / b for a, b in zip(dl, fio)]}
+        if dl:
+            e["dlrig_median"] = sorted(dl)[len(dl) // 2]
+        else:
+            e["missing"] = "dlrig reported no storage." + pattern
+        if fio:
+            e["fio_median"] = sorted(fio)[len(fio) // 2]
+        pats.append(e)
+    return {"schema": "dlrig.storagecmp/1", "fio_version": "fio-3.42", "reps": reps,
+            "reps_done": reps, "params": {"profile": profile, "threads": 4, "queue_depth": 32,
+                                          "file_size": "1G", "seconds": 10.0},
+            "patterns": pats}
+
+
+class Storage(unittest.TestCase):
+    def test_band_and_missing_pattern(self):
+        doc = storage_doc([("seq-read", "1M", [2.0, 2.1, 2.2], [2.0, 2.0, 2.05]),
+                           ("seq-write", "1M", [1.0, 1.0, 1.0], [1.1, 1.1, 1.1]),
+                           ("rand-read", "4k", [], [])])
+        t = bcr.compare(None, "not run", None, "not run", None, "not run", {}, None, doc, None)
+        rows = {r["figure"]: r for r in t.rows}
+        self.assertEqual(sorted(rows), ["storage.rand-read", "storage.seq-read",
+                                        "storage.seq-write"])  # no GPU rows: none was run
+        self.assertAlmostEqual(rows["storage.seq-read"]["ratio"], 2.1 / 2.0)
+        self.assertTrue(rows["storage.seq-read"]["met"])  # 1.05 is inside the band
+        self.assertFalse(rows["storage.seq-write"]["met"])  # 0.909: more than 5% slower
+        self.assertEqual(rows["storage.seq-write"]["goal"], "0.95..1.05")
+        self.assertIsNone(rows["storage.rand-read"]["met"])
+        self.assertIn("no storage.rand-read", rows["storage.rand-read"]["note"])
+        self.assertEqual(rows["storage.seq-read"]["reference_source"], "fio-3.42 libaio")
+
+    def test_faster_than_fio_by_more_than_5_percent_is_not_met(self):
+        doc = storage_doc([("seq-read", "1M", [1.2], [1.0])], reps=1)
+        t = bcr.compare(None, "not run", None, "not run", None, "not run", {}, None, doc, None)
+        self.assertFalse(t.rows[0]["met"])  # a figure too good is as suspect as one too low
+
+    def test_main_storage_file_and_timed_out_step(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "storage.json")
+            with open(path, "w") as f:
+                json.dump(storage_doc([("seq-read", "1M", [1.0], [1.0])], reps=3), f)
+            steps = os.path.join(d, "steps.tsv")
+            with open(steps, "w") as f:
+                f.write("step\trc\tseconds\tcommand\nstorage\t124\t150.0\tbash x\n")
+            out = os.path.join(d, "cmp.json")
+            with contextlib.redirect_stdout(io.StringIO()) as printed:
+                rc = bcr.main(["--storage", path, "--steps", steps, "--json-out", out])
+            self.assertEqual(rc, 0)
+            self.assertIn("goals met: 1 of 3", printed.getvalue())
+            with open(out) as f:
+                doc = json.load(f)
+            row = [r for r in doc["rows"] if r["figure"] == "storage.seq-read"][0]
+            self.assertIn("timed out", row["note"])
+            self.assertEqual(doc["sources"]["storage (bench-storage.sh)"], "ok")
+
+    def test_unreadable_storage_file(self):
+        with contextlib.redirect_stdout(io.StringIO()) as printed:
+            rc = bcr.main(["--storage", "/nonexistent/storage.json"])
+        self.assertEqual(rc, 0)
+        self.assertIn("storage.seq-write", printed.getvalue())
+        self.assertIn("unreadable", printed.getvalue())
+
+
 if __name__ == "__main__":
     sys.dont_write_bytecode = True
     unittest.main()
