@@ -290,8 +290,10 @@ Result<std::vector<DeviceInfo>> Describe(const DriverQuery& query, std::vector<i
 Result<std::unique_ptr<Backend>> OpenCudaBackend() {
   // Everything that forks comes before cuInit: the NVML query (under a deadline, so a GPU that
   // no longer answers is named here instead of hanging the benchmark) and the sampler's child.
+  // NVLink state is one of the "slow counters": a one-shot query asks them (the 2x H200 showed
+  // no NVLink, and so a PCIe limit on its P2P and NCCL figures, while they were left out).
   DriverQueryOptions options{.deadline = std::chrono::milliseconds(15000), .nvlinks = true,
-                             .slow_counters = false};
+                             .slow_counters = true};
   DriverQuery query = QueryDriver(options);
   if (!query.cuda.device_count) {
     return Fail(query.cuda.device_count.error().kind,
