@@ -174,10 +174,10 @@ class NullBackend final : public Backend {
     }
   }
 
-  std::string name() const override { return "null"; }
+  std::string name() const override { return model_.options.name; }
   const std::vector<DeviceInfo>& devices() const override { return devices_; }
   std::vector<std::pair<std::string, std::string>> libraries() const override {
-    return {{"null", "no libraries loaded"}};
+    return {{model_.options.name, "no GPU library loaded"}};
   }
 
   Result<std::unique_ptr<Buffer>> Allocate(Memory memory, int device, size_t bytes) override {

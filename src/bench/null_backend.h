@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "bench/backend.h"
 
@@ -16,6 +17,9 @@ struct NullOptions {
   int fail_after = 0;
   /// Burn and memtest find this many errors per step / pattern (a faulty GPU).
   long long errors = 0;
+  /// "null" (modelled figures), or "host": no GPU at all, for benchmarks that need none
+  /// (storage), whose figures are then real.
+  std::string name = "null";
 };
 
 std::unique_ptr<Backend> MakeNullBackend(const NullOptions& options = {});

@@ -31,7 +31,8 @@ constexpr PatternName kPatterns[] = {
 };
 
 constexpr uint64_t kDirectAlign = 4096;
-// Buffers are threads x queue depth x block; beyond this a typo (--block 1G) is likelier than intent.
+// Buffers are threads x queue depth x block; beyond this a typo (--block 1G) is likelier than
+// intent.
 constexpr uint64_t kMaxBufferBytes = 16ull << 30;
 
 /// Power-of-two shift of a unit suffix, as fio reads it with its default kb_base=1024.
@@ -99,9 +100,9 @@ Result<double> ParseSeconds(std::string_view text) {
   char* end = nullptr;
   double value = t.empty() ? 0 : std::strtod(t.c_str(), &end);
   if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(value) || value <= 0)
-    return Fail(ErrorKind::kMalformed,
-                fmt::format("'{}' is not a duration: use seconds greater than 0, e.g. 10 or 2.5",
-                            text));
+    return Fail(
+        ErrorKind::kMalformed,
+        fmt::format("'{}' is not a duration: use seconds greater than 0, e.g. 10 or 2.5", text));
   return value;
 }
 
@@ -117,11 +118,11 @@ Result<void> ValidateStorageSpec(const StorageSpec& spec) {
   if (spec.queue_depth < 1 || spec.queue_depth > 4096)
     return bad(fmt::format("queue depth must be 1 to 4096, not {}", spec.queue_depth));
   if (!std::isfinite(spec.seconds) || spec.seconds <= 0 || spec.seconds > 86400)
-    return bad(fmt::format("seconds must be greater than 0 and at most a day, not {}",
-                           spec.seconds));
+    return bad(
+        fmt::format("seconds must be greater than 0 and at most a day, not {}", spec.seconds));
   if (spec.file_bytes < spec.block_bytes || spec.file_bytes % spec.block_bytes != 0)
-    return bad(fmt::format("file size {} must be a whole number of blocks of {}",
-                           spec.file_bytes, spec.block_bytes));
+    return bad(fmt::format("file size {} must be a whole number of blocks of {}", spec.file_bytes,
+                           spec.block_bytes));
   if (!(spec.max_free_fraction > 0 && spec.max_free_fraction <= 1))
     return bad("max_free_fraction must be in (0, 1]");
   uint64_t buffers = uint64_t(spec.threads) * uint64_t(spec.queue_depth) * spec.block_bytes;

@@ -38,17 +38,17 @@ using ReadCallback = std::function<Result<void>(const void* data, size_t bytes, 
 struct StorageSpec {
   std::string dir;  ///< where the files go (one per thread)
   StoragePattern pattern = StoragePattern::kSeqRead;
-  size_t block_bytes = 1u << 20;    ///< bytes per I/O (fio bs); a multiple of 4096 with direct
-  int threads = 4;                  ///< files and submitting threads (fio numjobs)
-  int queue_depth = 32;             ///< I/Os in flight per thread (fio iodepth)
-  double seconds = 10;              ///< time-based run length (fio runtime)
-  uint64_t file_bytes = 1ull << 30; ///< per file (fio size); a multiple of block_bytes
-  bool direct = true;               ///< O_DIRECT (fio direct=1)
+  size_t block_bytes = 1u << 20;     ///< bytes per I/O (fio bs); a multiple of 4096 with direct
+  int threads = 4;                   ///< files and submitting threads (fio numjobs)
+  int queue_depth = 32;              ///< I/Os in flight per thread (fio iodepth)
+  double seconds = 10;               ///< time-based run length (fio runtime)
+  uint64_t file_bytes = 1ull << 30;  ///< per file (fio size); a multiple of block_bytes
+  bool direct = true;                ///< O_DIRECT (fio direct=1)
   /// Refuse when the files would take more than this share of the free space.
   double max_free_fraction = 0.5;
   uint64_t seed = 0x9e3779b97f4a7c15ull;  ///< for random offsets and buffer contents
-  BufferAllocator allocator;  ///< empty = posix_memalign(4096)
-  ReadCallback on_read;       ///< empty = none
+  BufferAllocator allocator;              ///< empty = posix_memalign(4096)
+  ReadCallback on_read;                   ///< empty = none
 };
 
 /// Checks the numbers of a spec (not the directory); the message names the bad field.
@@ -56,15 +56,15 @@ Result<void> ValidateStorageSpec(const StorageSpec& spec);
 
 struct StorageResult {
   StoragePattern pattern = StoragePattern::kSeqRead;
-  uint64_t bytes = 0;     ///< completed during the timed run, all threads
+  uint64_t bytes = 0;  ///< completed during the timed run, all threads
   uint64_t ios = 0;
-  double seconds = 0;     ///< the longest thread's time from its first submit to its last reap
-  double gb_per_s = 0;    ///< bytes / seconds / 1e9
-  double mib_per_s = 0;   ///< bytes / seconds / 2^20
+  double seconds = 0;    ///< the longest thread's time from its first submit to its last reap
+  double gb_per_s = 0;   ///< bytes / seconds / 1e9
+  double mib_per_s = 0;  ///< bytes / seconds / 2^20
   double iops = 0;
   double lat_p50_us = 0;  ///< completion latency (submit to reap), all threads
   double lat_p99_us = 0;
-  uint64_t layout_bytes = 0;   ///< written before a read run to lay the files out (not counted)
+  uint64_t layout_bytes = 0;  ///< written before a read run to lay the files out (not counted)
   double layout_seconds = 0;
 };
 

@@ -1,9 +1,8 @@
 #include "bench/storage_device.h"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
@@ -96,21 +95,24 @@ std::optional<std::string> MultipathController(const Root& root, const std::stri
 
 std::string LinkName(const LinkState& link) {
   auto gen = link.gts ? PcieGeneration(*link.gts) : std::nullopt;
-  std::string speed = gen ? fmt::format("Gen{}", *gen)
-                          : link.gts ? fmt::format("{:g} GT/s", *link.gts) : "Gen?";
+  std::string speed = gen        ? fmt::format("Gen{}", *gen)
+                      : link.gts ? fmt::format("{:g} GT/s", *link.gts)
+                                 : "Gen?";
   return link.lanes ? fmt::format("{} x{}", speed, *link.lanes) : speed + " x?";
 }
 
 std::string NoLinkReason(const StorageDisk& d) {
   std::string model = d.model ? fmt::format(" ({})", *d.model) : "";
   if (d.transport == "virtio")
-    return fmt::format("{}{} is a virtio disk: the host's storage behind it sets the limit, and "
-                       "it has no PCIe link to read; no link limit known",
-                       d.name, model);
+    return fmt::format(
+        "{}{} is a virtio disk: the host's storage behind it sets the limit, and "
+        "it has no PCIe link to read; no link limit known",
+        d.name, model);
   if (d.transport == "sata")
-    return fmt::format("{}{} is a SATA disk: its SATA link, not PCIe, limits it; no link limit "
-                       "known",
-                       d.name, model);
+    return fmt::format(
+        "{}{} is a SATA disk: its SATA link, not PCIe, limits it; no link limit "
+        "known",
+        d.name, model);
   if (d.transport == "usb")
     return fmt::format("{}{} is a USB disk: the USB link limits it; no link limit known", d.name,
                        model);
@@ -143,8 +145,8 @@ void SetDiskLimit(const TensorRates& rates, StorageDisk& d,
     return;
   }
   const PcieHop& end = d.pcie_path.front();
-  d.limit_reason = fmt::format("{} at {}: PCIe {} (max {})", d.name, end.address,
-                               LinkName(end.now), LinkName(end.max));
+  d.limit_reason = fmt::format("{} at {}: PCIe {} (max {})", d.name, end.address, LinkName(end.now),
+                               LinkName(end.max));
   if (narrowest != &end)
     d.limit_reason += fmt::format("; narrowest link on the path: {} {}", narrowest->address,
                                   LinkName(narrowest->now));
@@ -223,9 +225,10 @@ void SetDeviceLimit(StorageDevice& dev) {
   dev.limit_gb_per_s = sum;
   dev.limit_reason = dev.disks.size() == 1
                          ? dev.disks[0].limit_reason
-                         : fmt::format("sum of the PCIe links of {} disks under {} (an upper "
-                                       "bound)",
-                                       dev.disks.size(), dev.name);
+                         : fmt::format(
+                               "sum of the PCIe links of {} disks under {} (an upper "
+                               "bound)",
+                               dev.disks.size(), dev.name);
 }
 
 }  // namespace
@@ -256,9 +259,10 @@ Result<StorageDevice> FindStorageDevice(const Root& root, const TensorRates& rat
   if (!path) {
     auto source = FromMountInfo(root, dev.block_device);
     if (!source) {
-      dev.limit_reason = fmt::format("device {} is not a block device (tmpfs, overlay or a "
-                                     "network filesystem): no disk, no link limit",
-                                     dev.block_device);
+      dev.limit_reason = fmt::format(
+          "device {} is not a block device (tmpfs, overlay or a "
+          "network filesystem): no disk, no link limit",
+          dev.block_device);
       return dev;
     }
     path = *source;

@@ -15,10 +15,10 @@ namespace dlrig::bench {
 
 /// Bandwidth of a PCIe link per direction after line encoding.
 struct LinkBandwidth {
-  double gb_per_s = 0;     ///< 10^9 bytes/s, one direction
-  bool confirmed = true;   ///< false where the table marks the encoding unconfirmed (PCIe 6)
-  std::string formula;     ///< "4 lanes x 16 GT/s x 128/130 / 8 = 7.88 GB/s"
-  std::string source;      ///< the data row and its sources
+  double gb_per_s = 0;    ///< 10^9 bytes/s, one direction
+  bool confirmed = true;  ///< false where the table marks the encoding unconfirmed (PCIe 6)
+  std::string formula;    ///< "4 lanes x 16 GT/s x 128/130 / 8 = 7.88 GB/s"
+  std::string source;     ///< the data row and its sources
 };
 
 /// lanes x GT/s x payload/line bits / 8, the rate and encoding of the generation from
@@ -51,8 +51,8 @@ struct StorageDisk {
 };
 
 struct StorageDevice {
-  std::string block_device;  ///< "259:2", what st_dev of the directory names
-  std::string name;          ///< "nvme0n1p2", "dm-0": the device the filesystem sits on
+  std::string block_device;        ///< "259:2", what st_dev of the directory names
+  std::string name;                ///< "nvme0n1p2", "dm-0": the device the filesystem sits on
   std::vector<StorageDisk> disks;  ///< the whole disks behind it (several for dm/md over many)
   /// Sum of the disks' limits (an upper bound: no layout moves more than all links carry);
   /// nullopt when any disk has none.

@@ -1,11 +1,10 @@
 #include "bench/storage_files.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -82,8 +81,8 @@ Error OpenError(const std::string& dir, int err) {
 Result<BenchFile> CreateBenchFile(const StorageSpec& spec, int index, Rng& rng) {
   int flags = O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | (spec.direct ? O_DIRECT : 0);
   for (int attempt = 0; attempt < 16; ++attempt) {
-    std::string path = JoinPath(spec.dir, fmt::format(".dlrig-storage-{}-{}-{:016x}", getpid(),
-                                                      index, rng.Next()));
+    std::string path = JoinPath(
+        spec.dir, fmt::format(".dlrig-storage-{}-{}-{:016x}", getpid(), index, rng.Next()));
     int fd = open(path.c_str(), flags, 0600);
     if (fd >= 0) {
       if (unlink(path.c_str()) != 0) {
@@ -107,7 +106,8 @@ Result<void> Preallocate(const StorageSpec& spec, const BenchFile& file) {
   auto size = static_cast<off_t>(spec.file_bytes);
   if (fallocate(file.fd(), 0, 0, size) == 0) return {};
   int err = errno;
-  if (err == ENOSPC || err == EDQUOT) return tl::unexpected(NoSpace(spec.dir, "reserving the files"));
+  if (err == ENOSPC || err == EDQUOT)
+    return tl::unexpected(NoSpace(spec.dir, "reserving the files"));
   if (err != EOPNOTSUPP && err != ENOSYS)
     return tl::unexpected(ErrnoError(err, "fallocate in " + spec.dir));
   if (ftruncate(file.fd(), size) != 0)
@@ -129,7 +129,8 @@ Result<void> LayOut(const StorageSpec& spec, const BenchFile& file, Rng& rng) {
     if (done < 0 && errno == EINTR) continue;
     if (done < 0 && (errno == ENOSPC || errno == EDQUOT))
       return tl::unexpected(NoSpace(spec.dir, "laying out the files"));
-    if (done <= 0) return tl::unexpected(ErrnoError(done < 0 ? errno : EIO, "write in " + spec.dir));
+    if (done <= 0)
+      return tl::unexpected(ErrnoError(done < 0 ? errno : EIO, "write in " + spec.dir));
     offset += static_cast<uint64_t>(done);
   }
   if (fsync(file.fd()) != 0) return tl::unexpected(ErrnoError(errno, "fsync in " + spec.dir));

@@ -59,8 +59,8 @@ class Buffers {
   Result<void> Allocate(size_t count) {
     if (!allocator_.allocate) {
       if (posix_memalign(&region_, kAlign, count * bytes_) != 0)
-        return Fail(ErrorKind::kIo, fmt::format("out of memory for {} of I/O buffers",
-                                                HumanBytes(count * bytes_)));
+        return Fail(ErrorKind::kIo,
+                    fmt::format("out of memory for {} of I/O buffers", HumanBytes(count * bytes_)));
       for (size_t i = 0; i < count; ++i) ptrs_.push_back(static_cast<char*>(region_) + i * bytes_);
       return {};
     }
@@ -72,8 +72,9 @@ class Buffers {
                                                 bytes_));
       ptrs_.push_back(p);
       if (reinterpret_cast<uintptr_t>(p) % kAlign != 0)
-        return Fail(ErrorKind::kMalformed, "the buffer allocator returned memory not aligned to "
-                                           "4096 bytes, which O_DIRECT needs");
+        return Fail(ErrorKind::kMalformed,
+                    "the buffer allocator returned memory not aligned to "
+                    "4096 bytes, which O_DIRECT needs");
     }
     return {};
   }
@@ -118,7 +119,11 @@ struct StartLine {
 class Worker {
  public:
   Worker(const StorageSpec& spec, int index, const BenchFile& file, WorkerResult& out)
-      : spec_(spec), index_(index), file_(file), out_(out), rng_(spec.seed + 7919u * (index + 1)),
+      : spec_(spec),
+        index_(index),
+        file_(file),
+        out_(out),
+        rng_(spec.seed + 7919u * (index + 1)),
         buffers_(spec.allocator, spec.block_bytes) {}
 
   Result<void> Prepare() {
@@ -164,7 +169,8 @@ class Worker {
         batch.push_back(&cbs[slot]);
       }
       if (batch.empty()) continue;
-      if (auto s = Submit(batch, submitted_ns); !s) return tl::unexpected(failure.value_or(s.error()));
+      if (auto s = Submit(batch, submitted_ns); !s)
+        return tl::unexpected(failure.value_or(s.error()));
       in_flight += batch.size();
     }
     if (failure) return tl::unexpected(*failure);
@@ -204,7 +210,8 @@ class Worker {
     ++out_.ios;
     out_.latency.Add(latency_ns);
     if (!spec_.on_read || !IsRead(spec_.pattern) || failure) return true;
-    auto taken = spec_.on_read(reinterpret_cast<const void*>(cb.aio_buf), spec_.block_bytes, index_);
+    auto taken =
+        spec_.on_read(reinterpret_cast<const void*>(cb.aio_buf), spec_.block_bytes, index_);
     if (!taken && !failure) failure = taken.error();
     return taken.has_value();
   }

@@ -398,6 +398,15 @@ int RunRun(const std::vector<std::string>& args) {
     backend = MakeNullBackend(NullOptions{.devices = null_gpus});
   } else {
     auto opened = OpenCudaBackend();
+    // Storage needs no GPU: on a machine without one it still runs, on the host alone.
+    bool host_only = !options.only.empty() &&
+                     std::all_of(options.only.begin(), options.only.end(),
+                                 [](const std::string& k) { return k == "storage"; });
+    if (!opened && host_only) {
+      std::fprintf(stderr, "dlrig bench: no GPU (%s); storage runs on the host alone\n",
+                   opened.error().message.c_str());
+      opened = MakeNullBackend(NullOptions{.devices = 0, .name = "host"});
+    }
     if (!opened) {
       std::fprintf(stderr,
                    "dlrig bench: cannot use the GPUs: %s\n"
