@@ -1,4 +1,5 @@
 #include "bench/report_svg.h"
+#include "core/strings.h"
 
 #include <fmt/format.h>
 
@@ -41,31 +42,7 @@ std::string Header(double width, double height, std::string_view title) {
 
 }  // namespace
 
-std::string XmlEscape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) >= 0x20 || c == '\t' || c == '\n') out += c;
-    }
-  }
-  return out;
-}
+std::string XmlEscape(std::string_view text) { return MarkupEscape(text); }
 
 std::string ShortBytes(double bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};

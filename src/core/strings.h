@@ -15,6 +15,10 @@ bool StartsWith(std::string_view text, std::string_view prefix);
 bool EndsWith(std::string_view text, std::string_view suffix);
 bool Contains(std::string_view text, std::string_view needle);
 std::string ToLower(std::string_view text);
+
+/// Text made safe inside HTML or XML (SVG): & < > " ' escaped, control characters other than
+/// tab and newline dropped (XML forbids them).
+std::string MarkupEscape(std::string_view text);
 /// Parses a decimal or 0x-prefixed integer; nullopt on any junk.
 std::optional<long long> ParseInt(std::string_view text);
 /// `"x"` or `'x'` -> `x` (surrounding blanks dropped); anything else is returned trimmed.

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/strings.h"
 #include "monitor/history_view.h"
 
 namespace dlrig {
@@ -17,21 +18,7 @@ constexpr size_t kMaxPoints = 800;  // per line: more than the chart has pixels 
 constexpr const char* kColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
                                     "#9467bd", "#8c564b", "#e377c2", "#17becf"};
 
-std::string Escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default:
-        if (static_cast<unsigned char>(c) >= 0x20 || c == '\t') out += c;  // XML forbids controls
-    }
-  }
-  return out;
-}
+std::string Escape(std::string_view text) { return MarkupEscape(text); }
 
 // A step of 1, 2 or 5 × 10^k that cuts `span` into at most `ticks` parts.
 double NiceStep(double span, int ticks) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "monitor/prometheus.h"
+#include "core/strings.h"
 
 namespace dlrig {
 namespace {
@@ -35,32 +36,7 @@ std::string GpuRow(const GpuFacts& g) {
 
 }  // namespace
 
-std::string HtmlEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+std::string HtmlEscape(std::string_view text) { return MarkupEscape(text); }
 
 std::string RenderStatusPage(const MonitorSnapshot* s, const StatusPageOptions& options) {
   std::string html = fmt::format(

@@ -21,27 +21,34 @@ extern "C" __global__ void dlrig_copy(const int4* __restrict__ src, int4* __rest
 // loads of a thread issued before its stores, with streaming cache hints (the data is touched
 // once, so it should not displace anything in L2). Launched with one block per tile, as
 // PyTorch's elementwise kernels are, or fewer with the outer loop.
+// One tile: the thread's U words loaded before any is stored.
+template <int U, bool kStreaming>
+__device__ __forceinline__ void CopyTile(const int4* __restrict__ src, int4* __restrict__ dst, size_t base,
+                                         size_t end) {
+  int4 v[U];
+#pragma unroll
+  for (int k = 0; k < U; ++k) {
+    size_t i = base + threadIdx.x + static_cast<size_t>(k) * blockDim.x;
+    if (i < end) v[k] = kStreaming ? __ldcs(src + i) : src[i];
+  }
+#pragma unroll
+  for (int k = 0; k < U; ++k) {
+    size_t i = base + threadIdx.x + static_cast<size_t>(k) * blockDim.x;
+    if (i < end) {
+      if (kStreaming) {
+        __stcs(dst + i, v[k]);
+      } else {
+        dst[i] = v[k];
+      }
+    }
+  }
+}
+
 template <int U, bool kStreaming = true>
 __device__ __forceinline__ void CopyTiles(const int4* __restrict__ src, int4* __restrict__ dst, size_t n) {
   size_t tile = static_cast<size_t>(blockDim.x) * U;
   for (size_t base = static_cast<size_t>(blockIdx.x) * tile; base < n; base += static_cast<size_t>(gridDim.x) * tile) {
-    int4 v[U];
-#pragma unroll
-    for (int k = 0; k < U; ++k) {
-      size_t i = base + threadIdx.x + static_cast<size_t>(k) * blockDim.x;
-      if (i < n) v[k] = kStreaming ? __ldcs(src + i) : src[i];
-    }
-#pragma unroll
-    for (int k = 0; k < U; ++k) {
-      size_t i = base + threadIdx.x + static_cast<size_t>(k) * blockDim.x;
-      if (i < n) {
-        if (kStreaming) {
-          __stcs(dst + i, v[k]);
-        } else {
-          dst[i] = v[k];
-        }
-      }
-    }
+    CopyTile<U, kStreaming>(src, dst, base, n);
   }
 }
 
@@ -62,25 +69,7 @@ __device__ __forceinline__ void CopyChunk(const int4* __restrict__ src, int4* __
   chunk = (chunk + tile - 1) / tile * tile;
   size_t begin = static_cast<size_t>(blockIdx.x) * chunk;
   size_t end = begin + chunk < n ? begin + chunk : n;
-  for (size_t base = begin; base < end; base += tile) {
-    int4 v[U];
-#pragma unroll
-    for (int k = 0; k < U; ++k) {
-      size_t i = base + threadIdx.x + static_cast<size_t>(k) * blockDim.x;
-      if (i < end) v[k] = kStreaming ? __ldcs(src + i) : src[i];
-    }
-#pragma unroll
-    for (int k = 0; k < U; ++k) {
-      size_t i = base + threadIdx.x + static_cast<size_t>(k) * blockDim.x;
-      if (i < end) {
-        if (kStreaming) {
-          __stcs(dst + i, v[k]);
-        } else {
-          dst[i] = v[k];
-        }
-      }
-    }
-  }
+  for (size_t base = begin; base < end; base += tile) CopyTile<U, kStreaming>(src, dst, base, end);
 }
 
 extern "C" __global__ void dlrig_copy_chunk8(const int4* __restrict__ src, int4* __restrict__ dst, size_t n) {
