@@ -60,8 +60,8 @@ class StorageFio : public ::testing::Test {
         "--group_reporting",
         "--unlink=1",
         "--output-format=json"};
-    auto run = SystemRunner().Run(argv, {.deadline = std::chrono::seconds(120),
-                                         .max_output_bytes = 4u << 20});
+    auto run = SystemRunner().Run(
+        argv, {.deadline = std::chrono::seconds(120), .max_output_bytes = 4u << 20});
     if (!run) return tl::unexpected(run.error());
     if (run->exit_code != 0)
       return Fail(ErrorKind::kIo, "fio exited " + std::to_string(run->exit_code) + ": " + run->err);

@@ -2,12 +2,11 @@
 // formula, the sysfs walk on fixture trees (tests/fixtures/storage/) and on this machine, and the
 // engine's error paths and clean-up on a real directory.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
@@ -38,8 +37,8 @@ TEST(StorageParse, ByteSizesUseBinaryUnitsLikeFio) {
   EXPECT_EQ(*ParseByteSize("64KB"), 65536u);
   EXPECT_EQ(*ParseByteSize(" 2g "), 2147483648u);
   EXPECT_EQ(*ParseByteSize("1t"), 1ull << 40);
-  for (const char* bad : {"", "M", "-1", "1.5G", "1X", "1 M", "99999999999999999999",
-                          "16777216T", "k4"}) {
+  for (const char* bad :
+       {"", "M", "-1", "1.5G", "1X", "1 M", "99999999999999999999", "16777216T", "k4"}) {
     auto r = ParseByteSize(bad);
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().kind, ErrorKind::kMalformed);
@@ -50,7 +49,8 @@ TEST(StorageParse, Seconds) {
   EXPECT_DOUBLE_EQ(*ParseSeconds("10"), 10);
   EXPECT_DOUBLE_EQ(*ParseSeconds("2.5"), 2.5);
   EXPECT_DOUBLE_EQ(*ParseSeconds("3s"), 3);
-  for (const char* bad : {"", "0", "-1", "abc", "nan", "inf", "5m", "s"}) EXPECT_FALSE(ParseSeconds(bad)) << bad;
+  for (const char* bad : {"", "0", "-1", "abc", "nan", "inf", "5m", "s"})
+    EXPECT_FALSE(ParseSeconds(bad)) << bad;
 }
 
 TEST(StorageParse, PatternsByKeyOrFioName) {
@@ -251,7 +251,8 @@ TEST(StorageDeviceSysfs, ThisMachine) {
   ASSERT_EQ(stat(dir.c_str(), &st), 0);
   auto dev = ProbeStorageDevice(dir);
   ASSERT_TRUE(dev) << dev.error().message;
-  EXPECT_EQ(dev->block_device, std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev)));
+  EXPECT_EQ(dev->block_device,
+            std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev)));
   EXPECT_FALSE(dev->limit_reason.empty());
   if (fs::exists("/sys/dev/block/" + dev->block_device)) {
     EXPECT_FALSE(dev->disks.empty());
@@ -278,7 +279,9 @@ class DiskDir {
   }
   ~DiskDir() { fs::remove_all(dir_); }
   std::string str() const { return dir_.string(); }
-  size_t Entries() const { return static_cast<size_t>(std::distance(fs::directory_iterator(dir_), {})); }
+  size_t Entries() const {
+    return static_cast<size_t>(std::distance(fs::directory_iterator(dir_), {}));
+  }
 
  private:
   fs::path dir_;
