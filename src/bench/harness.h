@@ -2,6 +2,7 @@
 // (warm-up, calibration, repeats, median and spread), and the measurements they produce.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -85,6 +86,14 @@ struct Options {
   double burn_seconds = 0;         ///< 0 = the profile's default
   std::vector<size_t> sizes;       ///< override the size sweep where a benchmark has one
   std::vector<DType> dtypes;       ///< override gemm dtypes
+  /// Storage overrides, as fio's numjobs / iodepth / runtime / size / bs; 0 = the profile's.
+  struct Storage {
+    int threads = 0;
+    int queue_depth = 0;
+    double seconds = 0;
+    uint64_t file_bytes = 0;
+    uint64_t block_bytes = 0;  ///< sequential patterns; random ones stay at 4 KiB
+  } storage;
 };
 
 /// What a running benchmark sees and writes to.

@@ -1,5 +1,6 @@
 #include "bench/null_backend.h"
 
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 
@@ -51,14 +52,14 @@ class NullBuffer final : public Buffer {
 // timing a small, repeatable wobble so that median and spread are exercised.
 struct Model {
   NullOptions options;
-  long long operations = 0;
+  std::atomic<long long> operations{0};  // burn steps every GPU from its own thread
   Result<double> Seconds(double ideal) {
-    ++operations;
-    if (options.fail_after > 0 && operations > options.fail_after) {
+    long long n = ++operations;
+    if (options.fail_after > 0 && n > options.fail_after) {
       return Fail(ErrorKind::kIo, "GPU is lost (null backend: failing after " +
                                       std::to_string(options.fail_after) + " operations)");
     }
-    double wobble = 1.0 + 0.01 * std::sin(static_cast<double>(operations));
+    double wobble = 1.0 + 0.01 * std::sin(static_cast<double>(n));
     return ideal * wobble + kLaunchSeconds;
   }
 };

@@ -112,7 +112,7 @@ Measurement ToGpu(Context& context, StorageSpec spec, int gpu) {
 void Run(Context& context) {
   const Options& o = context.options();
   Plan plan = StoragePlan(o.profile);
-  double seconds = plan.seconds;
+  double seconds = plan.seconds;  // overridden below by --seconds
   auto device = ProbeStorageDevice(o.storage_path);
   struct Case {
     StoragePattern pattern;
@@ -123,24 +123,30 @@ void Run(Context& context) {
     cases.push_back({StoragePattern::kRandRead, 4096});
     cases.push_back({StoragePattern::kRandWrite, 4096});
   }
+  const Options::Storage& x = o.storage;
+  const int threads = x.threads > 0 ? x.threads : 4;
+  const int depth = x.queue_depth > 0 ? x.queue_depth : 32;
+  if (x.seconds > 0) seconds = x.seconds;
+  const uint64_t file_bytes = x.file_bytes > 0 ? x.file_bytes : plan.file_bytes;
   for (const Case& c : cases) {
-    StorageSpec spec{.dir = o.storage_path, .pattern = c.pattern, .block_bytes = c.block, .threads = 4,
-                     .queue_depth = 32, .seconds = seconds, .file_bytes = plan.file_bytes};
+    size_t block = c.block >= kMiB && x.block_bytes > 0 ? x.block_bytes : c.block;
+    StorageSpec spec{.dir = o.storage_path, .pattern = c.pattern, .block_bytes = block, .threads = threads,
+                     .queue_depth = depth, .seconds = seconds, .file_bytes = file_bytes};
     std::string key = fmt::format("storage.{}", StoragePatternKey(c.pattern));
-    context.Progress(fmt::format("{} in {}: {} blocks, 4 threads x QD 32, {:g} s", key, o.storage_path,
-                                 BytesLabel(c.block), seconds));
+    context.Progress(fmt::format("{} in {}: {} blocks, {} threads x QD {}, {:g} s", key, o.storage_path,
+                                 BytesLabel(block), threads, depth, seconds));
     Measurement m = FromResult(key, RunStorage(spec), spec);
     if (m.verdict != Verdict::kError) {
       AddDisk(m, device);
       // Small random blocks are bounded by the drive's IOPS, not its link: no goal for them.
-      if (c.block >= kMiB) JudgeAgainst(m, "storage", StoragePatternKey(c.pattern));
+      if (block >= kMiB) JudgeAgainst(m, "storage", StoragePatternKey(c.pattern));
     }
     context.Add(std::move(m));
   }
   std::vector<int> gpus = context.Devices();
   if (!gpus.empty()) {
     StorageSpec spec{.dir = o.storage_path, .pattern = StoragePattern::kSeqRead, .block_bytes = 4 * kMiB,
-                     .threads = 4, .queue_depth = 8, .seconds = seconds, .file_bytes = plan.file_bytes};
+                     .threads = threads, .queue_depth = 8, .seconds = seconds, .file_bytes = file_bytes};
     context.Progress(fmt::format("storage.to-gpu: {} -> pinned memory -> GPU {}", o.storage_path, gpus.front()));
     Measurement m = ToGpu(context, spec, gpus.front());
     if (m.verdict != Verdict::kError && m.verdict != Verdict::kWaived) {

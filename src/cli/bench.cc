@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "bench/storage.h"
 #include "bench/bench_history.h"
 #include "bench/benchmarks.h"
 #include "bench/compare.h"
@@ -315,6 +316,7 @@ int RunRun(const std::vector<std::string>& args) {
       "a verdict for each. BENCH: the benchmarks to run (default: those of the profile; "
       "`dlrig bench list`).",
       "dlrig bench");
+  Options options;
   std::vector<std::string> only;
   bool quick = false, full = false, as_json = false, no_history = false, no_colour = false;
   std::string html, gpus, path, sizes, dtypes, backend_name = "cuda", db;
@@ -328,6 +330,15 @@ int RunRun(const std::vector<std::string>& args) {
   app.add_option("--gpu", gpus, "the GPUs to use, by CUDA index (default: all)")->type_name("0,1");
   app.add_option("--path", path, "directory for the storage benchmark (without it: waived)")
       ->type_name("DIR");
+  std::string storage_block, storage_size;
+  app.add_option("--threads", options.storage.threads, "storage: threads, one file each (fio numjobs)")
+      ->check(CLI::Range(1, 256));
+  app.add_option("--qd", options.storage.queue_depth, "storage: I/Os in flight per thread (fio iodepth)")
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--seconds", options.storage.seconds, "storage: seconds per pattern (fio runtime)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--size", storage_size, "storage: bytes per file (fio size)")->type_name("1G");
+  app.add_option("--block", storage_block, "storage: sequential block size (fio bs)")->type_name("1M");
   app.add_option("--burn-seconds", burn_seconds, "how long burn runs (default: the profile's)")
       ->check(CLI::PositiveNumber);
   app.add_option("--sizes", sizes, "transfer sizes for the sweeps (K, M, G = 1024^n)")
@@ -347,8 +358,17 @@ int RunRun(const std::vector<std::string>& args) {
   app.add_flag("--no-color", no_colour, "no colour even on a terminal");
   if (auto done = ParseArgs(app, args)) return *done;
 
-  Options options;
   options.profile = quick ? Profile::kQuick : full ? Profile::kFull : Profile::kDefault;
+  for (auto [text, slot] : {std::pair{&storage_size, &options.storage.file_bytes},
+                            std::pair{&storage_block, &options.storage.block_bytes}}) {
+    if (text->empty()) continue;
+    auto bytes = ParseByteSize(*text);
+    if (!bytes || *bytes == 0) {
+      std::fprintf(stderr, "dlrig bench: %s: not a size (1M, 4k, 1G)\n", text->c_str());
+      return kExitUsage;
+    }
+    *slot = *bytes;
+  }
   options.storage_path = path;
   options.burn_seconds = burn_seconds;
   for (const std::string& key : only) {
