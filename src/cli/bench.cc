@@ -48,40 +48,12 @@ Result<std::string> HistoryPath(const std::string& given) {
   return DefaultHistoryPath(Environment::FromProcess());
 }
 
-// "8M" -> 8 MiB, nccl-tests' convention: K, M, G, T are powers of 1024; a plain number is bytes.
+// "8M" -> 8 MiB (K, M, G, T are powers of 1024, as nccl-tests and fio take them); > 0.
 Result<size_t> ParseSize(std::string_view text) {
-  std::string t = ToLower(Trim(text));
-  if (t.size() > 3 && EndsWith(t, "ib") &&
-      std::string_view("kmgt").find(t[t.size() - 3]) != std::string_view::npos)
-    t.resize(t.size() - 2);  // 8MiB
-  else if (t.size() > 1 && t.back() == 'b')
-    t.pop_back();  // 8MB (taken as MiB, as nccl-tests does), 4096B
-  unsigned shift = 0;
-  if (!t.empty()) {
-    switch (t.back()) {
-      case 'k':
-        shift = 10;
-        break;
-      case 'm':
-        shift = 20;
-        break;
-      case 'g':
-        shift = 30;
-        break;
-      case 't':
-        shift = 40;
-        break;
-      default:
-        break;
-    }
-    if (shift) t.pop_back();
-  }
-  auto n = ParseInt(t);
-  if (!n || *n <= 0 || t.find_first_not_of("0123456789") != std::string::npos ||
-      static_cast<unsigned long long>(*n) > (~0ull >> (shift + 1)))
-    return Fail(ErrorKind::kMalformed,
-                fmt::format("\"{}\" is not a size like 8M, 1G or 4096", text));
-  return static_cast<size_t>(*n) << shift;
+  auto bytes = ParseByteSize(text);
+  if (bytes && *bytes == 0) return Fail(ErrorKind::kMalformed, fmt::format("size \"{}\" is 0", text));
+  if (!bytes) return tl::unexpected(bytes.error());
+  return static_cast<size_t>(*bytes);
 }
 
 template <class T, class F>
@@ -362,8 +334,8 @@ int RunRun(const std::vector<std::string>& args) {
   for (auto [text, slot] : {std::pair{&storage_size, &options.storage.file_bytes},
                             std::pair{&storage_block, &options.storage.block_bytes}}) {
     if (text->empty()) continue;
-    auto bytes = ParseByteSize(*text);
-    if (!bytes || *bytes == 0) {
+    auto bytes = ParseSize(*text);
+    if (!bytes) {
       std::fprintf(stderr, "dlrig bench: %s: not a size (1M, 4k, 1G)\n", text->c_str());
       return kExitUsage;
     }
