@@ -19,9 +19,10 @@ class SamplerWatch final : public TelemetryWatch {
   }
 
   std::vector<Telemetry> End() override {
-    // One more sample after the work, so even a run shorter than the interval has one.
+    // A run shorter than the interval may have no sample of its own: then the next one stands
+    // for it (taken just after, so its clocks may already be falling).
     auto latest = sampler_.Latest();
-    sampler_.WaitNewer(latest ? latest->sequence : 0, 2 * kInterval);
+    if (!latest || latest->sequence <= begin_) sampler_.WaitNewer(latest ? latest->sequence : 0, 2 * kInterval);
     std::vector<Telemetry> out(indices_.size());
     for (const auto& snap : sampler_.Recent()) {
       if (snap->sequence <= begin_) continue;
