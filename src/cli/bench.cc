@@ -21,6 +21,7 @@
 #include "cli/bench_cli.h"
 #include "cli/commands.h"
 #include "cli/session.h"
+#include "core/atomic_file.h"
 #include "core/root.h"
 #include "core/strings.h"
 #include "report/text.h"
@@ -72,34 +73,6 @@ Result<std::vector<T>> ParseList(const std::string& text, F parse) {
     out.push_back(*v);
   }
   return out;
-}
-
-// Beside the target, then renamed: a reader never sees half a page.
-Result<void> WriteFileAtomically(const std::string& path, const std::string& text) {
-  std::string temp = fmt::format("{}.tmp-{}", path, ::getpid());
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return Fail(ErrorKindFromErrno(errno),
-                fmt::format("cannot write {}: {}", path, std::strerror(errno)));
-  size_t done = 0;
-  int err = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      err = n < 0 ? errno : EIO;
-      break;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::close(fd) != 0 && err == 0) err = errno;
-  if (err == 0 && ::rename(temp.c_str(), path.c_str()) != 0) err = errno;
-  if (err != 0) {
-    ::unlink(temp.c_str());
-    return Fail(ErrorKindFromErrno(err),
-                fmt::format("cannot write {}: {}", path, std::strerror(err)));
-  }
-  return {};
 }
 
 std::string Hostname() {

@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "cli/session.h"
+#include "core/atomic_file.h"
 #include "core/strings.h"
 #include "monitor/history.h"
 #include "monitor/history_view.h"
@@ -118,29 +119,6 @@ json EventJson(const HistoryEvent& e) {
           {"gpu_uuid", e.gpu_uuid.empty() ? json(nullptr) : json(e.gpu_uuid)},
           {"pci_bus_id", e.pci_bus_id.empty() ? json(nullptr) : json(e.pci_bus_id)},
           {"code", e.code ? json(*e.code) : json(nullptr)}, {"text", e.text}};
-}
-
-// Writes beside the target and renames, so a reader never sees half a chart.
-Result<void> WriteAtomically(const std::string& path, const std::string& text) {
-  std::string temp = fmt::format("{}.tmp-{}", path, ::getpid());
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Fail(ErrorKindFromErrno(errno), fmt::format("cannot write {}: {}", temp, std::strerror(errno)));
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += static_cast<size_t>(n);
-  }
-  int err = done == text.size() ? 0 : errno;
-  if (::fsync(fd) != 0 && err == 0) err = errno;
-  ::close(fd);
-  if (err == 0 && ::rename(temp.c_str(), path.c_str()) != 0) err = errno;
-  if (err != 0) {
-    ::unlink(temp.c_str());
-    return Fail(ErrorKindFromErrno(err), fmt::format("cannot write {}: {}", path, std::strerror(err)));
-  }
-  return {};
 }
 
 std::atomic<bool> g_stop{false};  // set by SIGINT/SIGTERM: a signal handler can reach nothing else
@@ -314,7 +292,7 @@ int RunHistory(const std::vector<std::string>& args) {
     std::vector<ChartSeries> series;
     for (const auto& g : shown)
       if (by_gpu.count(g.uuid)) series.push_back({GpuLabel(g), by_gpu[g.uuid]});
-    if (auto ok = WriteAtomically(svg_path, HistorySvg(series, *metrics)); !ok) {
+    if (auto ok = WriteFileAtomically(svg_path, HistorySvg(series, *metrics)); !ok) {
       std::fprintf(stderr, "dlrig history: %s\n", ok.error().message.c_str());
       return kExitErrors;
     }
