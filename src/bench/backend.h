@@ -217,6 +217,8 @@ class Backend {
   virtual ~Backend() = default;
   virtual std::string name() const = 0;  ///< "cuda", "null"
   virtual const std::vector<DeviceInfo>& devices() const = 0;
+  /// The NVIDIA driver version ("580.159.04"), or "" when there is none or it did not say.
+  virtual std::string driver() const { return {}; }
   /// Library versions and where they were loaded from ("cuda driver" -> "13.0").
   virtual std::vector<std::pair<std::string, std::string>> libraries() const = 0;
 

@@ -50,13 +50,14 @@ std::optional<int> NumaNode(const std::string& bus_id) {
 class CudaBackend final : public Backend {
  public:
   CudaBackend(std::vector<DeviceInfo> devices, std::vector<int> nvml_index,
-              std::unique_ptr<TelemetrySource> telemetry)
+              std::unique_ptr<TelemetrySource> telemetry, std::string driver)
       : devices_(std::move(devices)), nvml_index_(std::move(nvml_index)),
-        telemetry_(std::move(telemetry)) {}
+        telemetry_(std::move(telemetry)), driver_(std::move(driver)) {}
 
   ~CudaBackend() override { ReleaseCudaCollectives(); }
 
   std::string name() const override { return "cuda"; }
+  std::string driver() const override { return driver_; }
   const std::vector<DeviceInfo>& devices() const override { return devices_; }
   std::vector<std::pair<std::string, std::string>> libraries() const override {
     std::vector<std::pair<std::string, std::string>> out;
@@ -65,9 +66,9 @@ class CudaBackend final : public Backend {
     std::string_view nvcc = gpu::KernelCompiler();
     out.emplace_back("device kernels", nvcc.empty() ? std::string("none (built without nvcc)")
                                                     : fmt::format("PTX {} from nvcc {}", gpu::KernelTarget(), nvcc));
-    // A library that cannot be found is left out here; the benchmark that needs it says why.
-    if (const auto& lt = gpu::CublasLt::Get(); lt) out.emplace_back("cublasLt", fmt::format("{} ({})", (*lt)->VersionText(), (*lt)->path));
-    if (const auto& nccl = gpu::Nccl::Get(); nccl) out.emplace_back("nccl", fmt::format("{} ({})", (*nccl)->VersionString(), (*nccl)->path));
+    // Only what the run loaded: a benchmark that needed a missing library says why itself.
+    if (const auto* lt = gpu::CublasLt::IfLoaded()) out.emplace_back("cublasLt", fmt::format("{} ({})", lt->VersionText(), lt->path));
+    if (const auto* nccl = gpu::Nccl::IfLoaded()) out.emplace_back("nccl", fmt::format("{} ({})", nccl->VersionString(), nccl->path));
     return out;
   }
 
@@ -170,6 +171,7 @@ class CudaBackend final : public Backend {
   std::vector<DeviceInfo> devices_;
   std::vector<int> nvml_index_;  ///< CUDA ordinal -> NVML index (-1: not matched)
   std::unique_ptr<TelemetrySource> telemetry_;
+  std::string driver_;  ///< what NVML said, in the query the backend opened with
 };
 
 Result<std::unique_ptr<TimedOp>> CudaBackend::Copy(const CopySpec& spec) { return MakeCudaCopy(spec); }
@@ -309,7 +311,8 @@ Result<std::unique_ptr<Backend>> OpenCudaBackend() {
   auto devices = Describe(query, &nvml_index);
   if (!devices) return tl::unexpected(devices.error());
   return std::unique_ptr<Backend>(
-      std::make_unique<CudaBackend>(std::move(*devices), std::move(nvml_index), std::move(telemetry)));
+      std::make_unique<CudaBackend>(std::move(*devices), std::move(nvml_index), std::move(telemetry),
+                                    query.nvml.driver_version.value_or("")));
 }
 
 }  // namespace dlrig::bench

@@ -24,6 +24,7 @@
 #include "core/atomic_file.h"
 #include "core/root.h"
 #include "core/strings.h"
+#include "core/host.h"
 #include "report/text.h"
 
 namespace dlrig {
@@ -73,25 +74,6 @@ Result<std::vector<T>> ParseList(const std::string& text, F parse) {
     out.push_back(*v);
   }
   return out;
-}
-
-std::string Hostname() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof name - 1) != 0) return "";
-  return name;
-}
-
-std::string KernelDriverVersion() {
-  auto root = Root::Open("/");
-  if (!root) return "";
-  auto text = root->ReadFile("/sys/module/nvidia/version", 256);
-  return text ? std::string(Trim(*text)) : "";
-}
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 int RunRun(const std::vector<std::string>& args) {
@@ -239,14 +221,14 @@ int RunRun(const std::vector<std::string>& args) {
   run.host = Hostname();
   run.profile = ProfileName(options.profile);
   run.backend = backend->name();
-  if (backend_name != "null") run.driver = KernelDriverVersion();
-  run.libraries = backend->libraries();
+  run.driver = backend->driver();
   run.devices = backend->devices();
   if (backend_name == "null")
     std::fprintf(stderr, "dlrig bench: backend null: figures are modelled, not measured\n");
   run.results = RunBenchmarks(*backend, options, [](std::string_view line) {
     std::fprintf(stderr, "dlrig bench: %.*s\n", static_cast<int>(line.size()), line.data());
   });
+  run.libraries = backend->libraries();  // after the run: what it loaded
 
   // The results reach stdout first: a broken file or history never costs the run.
   if (as_json)

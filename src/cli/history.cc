@@ -17,6 +17,7 @@
 #include "cli/session.h"
 #include "core/atomic_file.h"
 #include "core/strings.h"
+#include "core/host.h"
 #include "monitor/history.h"
 #include "monitor/history_view.h"
 #include "monitor/sampler.h"
@@ -28,11 +29,6 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kMaxRows = 60;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 Result<std::string> DbPath(const std::string& given) {
   if (!given.empty()) return given;

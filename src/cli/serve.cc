@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "cli/session.h"
 #include "core/environment.h"
+#include "core/host.h"
 #include "monitor/http_server.h"
 #include "monitor/prometheus.h"
 #include "monitor/sampler.h"
@@ -63,12 +64,6 @@ std::optional<std::chrono::milliseconds> ParseInterval(const std::string& text) 
 }
 
 bool IsLoopback(const std::string& host) { return host.starts_with("127.") || host == "::1"; }
-
-std::string Hostname() {
-  char name[256] = {};
-  if (gethostname(name, sizeof name - 1) != 0) return "";
-  return name;
-}
 
 // Hands each new sample to the hooks and says once on stderr when GPUs stop or start being
 // describable (not on every sample).

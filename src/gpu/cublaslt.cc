@@ -1,5 +1,7 @@
 #include "gpu/cublaslt.h"
 
+#include <atomic>
+
 #include <dlfcn.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -166,14 +168,21 @@ Result<std::unique_ptr<CublasLt>> CublasLt::Load(const CublasLtSearch& search) {
   return lt;
 }
 
+namespace {
+std::atomic<const CublasLt*> g_loaded{nullptr};
+}  // namespace
+
 const Result<CublasLt*>& CublasLt::Get() {
   static const Result<CublasLt*> kLoaded = []() -> Result<CublasLt*> {
     auto lt = Load(DefaultCublasLtSearch());
     if (!lt) return tl::unexpected(lt.error());
+    g_loaded = lt->get();
     return lt->release();
   }();
   return kLoaded;
 }
+
+const CublasLt* CublasLt::IfLoaded() { return g_loaded; }
 
 std::string CublasLt::VersionText() const {
   return fmt::format("{}.{}.{}", version / 10000, version / 100 % 100, version % 100);

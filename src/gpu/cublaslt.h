@@ -153,6 +153,8 @@ class CublasLt {
   /// The library from DefaultCublasLtSearch(), loaded on first use; or why not (kNotFound
   /// naming every place searched, with the loader's reason for any file that would not load).
   static const Result<CublasLt*>& Get();
+  /// The library if Get() has loaded it, else nullptr; never loads it.
+  static const CublasLt* IfLoaded();
   /// Loads from `search` (tests; Get() uses the default). The library stays loaded.
   static Result<std::unique_ptr<CublasLt>> Load(const CublasLtSearch& search);
 

@@ -1,5 +1,7 @@
 #include "gpu/nccl.h"
 
+#include <atomic>
+
 #include <dlfcn.h>
 #include <fmt/format.h>
 #include <glob.h>
@@ -159,14 +161,21 @@ Result<std::unique_ptr<Nccl>> Nccl::Load(const NcclSearch& search) {
   return Fail(ErrorKind::kNotFound, message);
 }
 
+namespace {
+std::atomic<const Nccl*> g_loaded{nullptr};
+}  // namespace
+
 const Result<Nccl*>& Nccl::Get() {
   // Never freed: NCCL must outlive every communicator, including at process exit.
   static const Result<Nccl*> nccl = []() -> Result<Nccl*> {
     auto loaded = Load(NcclSearch::FromEnvironment());
     if (!loaded) return tl::unexpected(loaded.error());
+    g_loaded = loaded->get();
     return loaded->release();
   }();
   return nccl;
 }
+
+const Nccl* Nccl::IfLoaded() { return g_loaded; }
 
 }  // namespace dlrig::gpu

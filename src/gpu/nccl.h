@@ -82,6 +82,8 @@ class Nccl {
   static Result<std::unique_ptr<Nccl>> Load(const NcclSearch& search);
   /// Loaded once per process from the environment.
   static const Result<Nccl*>& Get();
+  /// The library if Get() has loaded it, else nullptr; never loads it.
+  static const Nccl* IfLoaded();
 
 #define DLRIG_NCCL_MEMBER(name, type, ...) std::type_identity_t<type> name = nullptr;
   DLRIG_NCCL_SYMBOLS(DLRIG_NCCL_MEMBER)

@@ -3,6 +3,8 @@
 
 #include <sqlite3.h>
 
+#include "core/host.h"
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -30,11 +32,6 @@ inline std::string ColumnText(sqlite3_stmt* st, int index) {
   return text ? reinterpret_cast<const char*>(text) : "";
 }
 
-inline int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // A statement finalized when it goes out of scope.
 struct Stmt {
