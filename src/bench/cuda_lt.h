@@ -29,9 +29,7 @@ class LtMatmul {
   std::string CandidateName(size_t i) const;
   /// Bytes of one m x n result in the output type.
   size_t result_bytes() const;
-  size_t workspace_bytes() const { return workspace_.bytes(); }
   int device() const { return device_; }
-  const gpu::CublasLt& lt() const { return lt_; }
 
   /// Enqueues D = A·B with candidate `candidate` into `d` (result_bytes() long) on `stream`.
   /// The caller has made the device current.

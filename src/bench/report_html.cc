@@ -57,8 +57,8 @@ std::string Bench(const Measurement& m) {
 bool HasFigure(const Measurement& m) { return !m.samples.empty() || m.median != 0; }
 
 std::string Cell(std::string_view text, std::string_view cls = "") {
-  return cls.empty() ? fmt::format("<td>{}</td>", XmlEscape(text))
-                     : fmt::format("<td class=\"{}\">{}</td>", XmlEscape(cls), XmlEscape(text));
+  return cls.empty() ? fmt::format("<td>{}</td>", MarkupEscape(text))
+                     : fmt::format("<td class=\"{}\">{}</td>", MarkupEscape(cls), MarkupEscape(text));
 }
 
 std::string ResultsTable(const BenchRun& run) {
@@ -71,7 +71,7 @@ std::string ResultsTable(const BenchRun& run) {
             Cell(m.device ? std::to_string(*m.device) : "-", "num");
     if (m.verdict == Verdict::kWaived || (m.verdict == Verdict::kError && !HasFigure(m))) {
       html += fmt::format("<td colspan=\"4\" class=\"{}\">{}</td>", verdict,
-                          XmlEscape(m.message.empty() ? "no reason given" : m.message));
+                          MarkupEscape(m.message.empty() ? "no reason given" : m.message));
     } else {
       html += Cell(HasFigure(m) ? FigureText(m.median, m.unit) : "-", "num") +
               Cell(SpreadText(m), "num");
@@ -79,8 +79,8 @@ std::string ResultsTable(const BenchRun& run) {
         html += "<td></td>";
       } else {
         const LimitFigure& l = m.limits.front();
-        html += fmt::format("<td title=\"{}\">{} {}</td>", XmlEscape(l.formula),
-                            XmlEscape(FigureText(l.value, m.unit)), XmlEscape(l.basis));
+        html += fmt::format("<td title=\"{}\">{} {}</td>", MarkupEscape(l.formula),
+                            MarkupEscape(FigureText(l.value, m.unit)), MarkupEscape(l.basis));
       }
       html += Cell(m.ratio ? fmt::format("{:.1f}%", *m.ratio * 100) : "", "num");
     }
@@ -92,7 +92,7 @@ std::string ResultsTable(const BenchRun& run) {
       if (std::string text = TelemetryText(t); !text.empty()) notes.push_back(text);
     if (!notes.empty())
       html += fmt::format("<tr><td></td><td colspan=\"7\" class=\"note\">{}</td></tr>\n",
-                          XmlEscape(fmt::format("{}", fmt::join(notes, "; "))));
+                          MarkupEscape(fmt::format("{}", fmt::join(notes, "; "))));
   }
   return html + "</table>\n";
 }
@@ -280,7 +280,7 @@ std::string BenchHtml(const BenchRun& run) {
   std::string html = fmt::format(
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<title>{}</title>\n<style>{}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
-      XmlEscape(title), kStyle, XmlEscape(title));
+      MarkupEscape(title), kStyle, MarkupEscape(title));
   if (IsModelled(run))
     html +=
         "<p class=\"modelled\">Backend <b>null</b>: figures are modelled, not measured. Nothing "
@@ -288,7 +288,7 @@ std::string BenchHtml(const BenchRun& run) {
   html += "<table>\n";
   auto row = [&](std::string_view k, const std::string& v) {
     if (!v.empty())
-      html += fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", XmlEscape(k), XmlEscape(v));
+      html += fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", MarkupEscape(k), MarkupEscape(v));
   };
   row("profile", run.profile);
   row("backend", run.backend);

@@ -1,4 +1,5 @@
 #include "bench/report_svg.h"
+#include "bench/bench_util.h"
 #include "core/strings.h"
 
 #include <fmt/format.h>
@@ -37,19 +38,11 @@ std::string Header(double width, double height, std::string_view title) {
       "{1}\" "
       "font-family=\"sans-serif\" font-size=\"12\" role=\"img\">\n<title>{2}</title>\n"
       "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
-      width, height, XmlEscape(title));
+      width, height, MarkupEscape(title));
 }
 
 }  // namespace
 
-std::string XmlEscape(std::string_view text) { return MarkupEscape(text); }
-
-std::string ShortBytes(double bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int unit = 0;
-  while (bytes >= 1024 && unit < 4) bytes /= 1024, ++unit;
-  return fmt::format("{:g} {}", std::round(bytes * 10) / 10, units[unit]);
-}
 
 std::string LineChart(const LineChartSpec& spec, std::span<const LineSeries> series) {
   bool log2 = spec.x_axis == XAxis::kBytesLog2;
@@ -77,14 +70,14 @@ std::string LineChart(const LineChartSpec& spec, std::span<const LineSeries> ser
 
   std::string svg = Header(kWidth, height, spec.title);
   svg += fmt::format("<text x=\"{}\" y=\"14\" font-weight=\"bold\">{}</text>\n", kLeft,
-                     XmlEscape(spec.title));
+                     MarkupEscape(spec.title));
   for (size_t i = 0; i < series.size(); ++i) {
     double y = 30 + kLegendLine * static_cast<double>(i);
     svg += fmt::format(
         "<g class=\"legend\"><line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" "
         "stroke-width=\"3\"/><text x=\"{}\" y=\"{}\">{}</text></g>\n",
         kLeft, y - 4, kLeft + 24, y - 4, kColours[i % std::size(kColours)], kLeft + 30, y,
-        XmlEscape(series[i].label));
+        MarkupEscape(series[i].label));
   }
   svg += fmt::format(
       "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#888\"/>\n", kLeft,
@@ -96,7 +89,7 @@ std::string LineChart(const LineChartSpec& spec, std::span<const LineSeries> ser
         kLeft, y_of(v), kLeft + plot_w, kLeft - 6, y_of(v) + 4, v);
   svg += fmt::format(
       "<text transform=\"translate({},{:.1f}) rotate(-90)\" text-anchor=\"middle\">{}</text>\n", 16,
-      top + plot_h / 2, XmlEscape(spec.y_label));
+      top + plot_h / 2, MarkupEscape(spec.y_label));
   // x ticks: every size measured when there are few, else every few powers of two.
   std::vector<double> ticks;
   if (log2) {
@@ -116,9 +109,9 @@ std::string LineChart(const LineChartSpec& spec, std::span<const LineSeries> ser
         "<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" stroke=\"#888\"/>"
         "<text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>\n",
         x_of(t), top + plot_h, top + plot_h + 5, top + plot_h + 18,
-        XmlEscape(log2 ? ShortBytes(t) : fmt::format("{:g}", t)));
+        MarkupEscape(log2 ? BytesLabel(static_cast<size_t>(t)) : fmt::format("{:g}", t)));
   svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#555\">{}</text>\n",
-                     kLeft + plot_w / 2, top + plot_h + 34, XmlEscape(spec.x_label));
+                     kLeft + plot_w / 2, top + plot_h + 34, MarkupEscape(spec.x_label));
   for (size_t i = 0; i < series.size(); ++i) {
     std::string d;
     for (auto [x, y] : series[i].points) {
@@ -137,8 +130,8 @@ std::string LineChart(const LineChartSpec& spec, std::span<const LineSeries> ser
         svg += fmt::format(
             "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2.5\" fill=\"{}\"><title>{}: {:g} "
             "{}</title></circle>\n",
-            x_of(x), y_of(y), colour, XmlEscape(log2 ? ShortBytes(x) : fmt::format("{:g}", x)), y,
-            XmlEscape(spec.y_label));
+            x_of(x), y_of(y), colour, MarkupEscape(log2 ? BytesLabel(static_cast<size_t>(x)) : fmt::format("{:g}", x)), y,
+            MarkupEscape(spec.y_label));
   }
   return svg + "</svg>\n";
 }
@@ -155,7 +148,7 @@ std::string HeatMap(std::string_view title, std::string_view unit,
          height = kMargin + kCell * static_cast<double>(n) + 40;
   std::string svg = Header(std::max(width, 320.0), height, title);
   svg += fmt::format("<text x=\"8\" y=\"16\" font-weight=\"bold\">{} ({})</text>\n",
-                     XmlEscape(title), XmlEscape(unit));
+                     MarkupEscape(title), MarkupEscape(unit));
   svg += fmt::format(
       "<text x=\"{}\" y=\"36\" text-anchor=\"middle\" fill=\"#555\">destination</text>\n",
       kMargin + kCell * static_cast<double>(n) / 2);
@@ -166,9 +159,9 @@ std::string HeatMap(std::string_view title, std::string_view unit,
   for (size_t i = 0; i < n; ++i) {
     double c = kMargin + kCell * (static_cast<double>(i) + 0.5);
     svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", c,
-                       kMargin - 8, XmlEscape(labels[i]));
+                       kMargin - 8, MarkupEscape(labels[i]));
     svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", kMargin - 6,
-                       c + 4, XmlEscape(labels[i]));
+                       c + 4, MarkupEscape(labels[i]));
   }
   for (size_t r = 0; r < n; ++r)
     for (size_t c = 0; c < n; ++c) {
@@ -189,8 +182,8 @@ std::string HeatMap(std::string_view title, std::string_view unit,
       svg += fmt::format(
           "<rect class=\"cell\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" "
           "stroke=\"white\"><title>{} to {}: {}</title></rect>{}\n",
-          x, y, kCell, kCell, fill, XmlEscape(labels[r]), XmlEscape(labels[c]),
-          v ? XmlEscape(fmt::format("{:g} {}", *v, unit)) : "no figure", label);
+          x, y, kCell, kCell, fill, MarkupEscape(labels[r]), MarkupEscape(labels[c]),
+          v ? MarkupEscape(fmt::format("{:g} {}", *v, unit)) : "no figure", label);
     }
   return svg + "</svg>\n";
 }
@@ -204,7 +197,7 @@ std::string BarChart(std::string_view title, std::span<const Bar> bars) {
          height = kBarTop + kBar * static_cast<double>(bars.size()) + 30;
   auto x_of = [&](double p) { return kLabel + std::clamp(p, 0.0, scale) / scale * plot_w; };
   std::string svg = Header(kWidth, height, title);
-  svg += fmt::format("<text x=\"8\" y=\"16\" font-weight=\"bold\">{}</text>\n", XmlEscape(title));
+  svg += fmt::format("<text x=\"8\" y=\"16\" font-weight=\"bold\">{}</text>\n", MarkupEscape(title));
   double bottom = kBarTop + kBar * static_cast<double>(bars.size());
   for (double p = 0; p <= scale + 1e-9; p += scale > 100 ? 20 : 10)
     svg += fmt::format(
@@ -221,8 +214,8 @@ std::string BarChart(std::string_view title, std::span<const Bar> bars) {
         "<rect x=\"{}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{}\" "
         "fill=\"{}\"><title>{}</title></rect>"
         "<text x=\"{:.1f}\" y=\"{:.1f}\">{:.1f}%</text>",
-        XmlEscape(b.css_class), kLabel - 8, y + 14, XmlEscape(b.label), kLabel, y + 3,
-        x_of(b.percent) - kLabel, kBar - 6, BarColour(b.css_class), XmlEscape(b.tooltip), label_x,
+        MarkupEscape(b.css_class), kLabel - 8, y + 14, MarkupEscape(b.label), kLabel, y + 3,
+        x_of(b.percent) - kLabel, kBar - 6, BarColour(b.css_class), MarkupEscape(b.tooltip), label_x,
         y + 14, b.percent);
     if (b.goal_percent)
       svg += fmt::format(

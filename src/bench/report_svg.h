@@ -11,8 +11,6 @@
 
 namespace dlrig::bench {
 
-/// Text safe inside HTML/XML content and attribute values; control characters dropped.
-std::string XmlEscape(std::string_view text);
 
 struct LineSeries {
   std::string label;
@@ -47,8 +45,5 @@ struct Bar {
 
 /// Horizontal bars on a 0..max(100, largest) % scale, a tick at each bar's goal.
 std::string BarChart(std::string_view title, std::span<const Bar> bars);
-
-/// "8 MiB", "1 GiB", "512 B": sizes on an axis.
-std::string ShortBytes(double bytes);
 
 }  // namespace dlrig::bench

@@ -94,18 +94,6 @@ Result<uint64_t> ParseByteSize(std::string_view text) {
   return value << *shift;
 }
 
-Result<double> ParseSeconds(std::string_view text) {
-  std::string t(Trim(text));
-  if (EndsWith(t, "s")) t.pop_back();
-  char* end = nullptr;
-  double value = t.empty() ? 0 : std::strtod(t.c_str(), &end);
-  if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(value) || value <= 0)
-    return Fail(
-        ErrorKind::kMalformed,
-        fmt::format("'{}' is not a duration: use seconds greater than 0, e.g. 10 or 2.5", text));
-  return value;
-}
-
 Result<void> ValidateStorageSpec(const StorageSpec& spec) {
   auto bad = [](std::string message) { return Fail(ErrorKind::kMalformed, std::move(message)); };
   if (spec.dir.empty()) return bad("no directory given for the storage benchmark (--path)");

@@ -74,8 +74,6 @@ Result<StorageResult> RunStorage(const StorageSpec& spec);
 
 /// "1M", "4k", "1G", "512", "1MiB", "64KB" -> bytes (binary units, as fio's default kb_base).
 Result<uint64_t> ParseByteSize(std::string_view text);
-/// "10", "2.5", "10s" -> seconds (> 0).
-Result<double> ParseSeconds(std::string_view text);
 
 /// Completion-latency histogram: log-linear buckets (64 per power of two), so percentiles are
 /// within 1.6% of the exact value with fixed memory however long the run.

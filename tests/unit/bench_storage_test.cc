@@ -45,14 +45,6 @@ TEST(StorageParse, ByteSizesUseBinaryUnitsLikeFio) {
   }
 }
 
-TEST(StorageParse, Seconds) {
-  EXPECT_DOUBLE_EQ(*ParseSeconds("10"), 10);
-  EXPECT_DOUBLE_EQ(*ParseSeconds("2.5"), 2.5);
-  EXPECT_DOUBLE_EQ(*ParseSeconds("3s"), 3);
-  for (const char* bad : {"", "0", "-1", "abc", "nan", "inf", "5m", "s"})
-    EXPECT_FALSE(ParseSeconds(bad)) << bad;
-}
-
 TEST(StorageParse, PatternsByKeyOrFioName) {
   EXPECT_EQ(*ParseStoragePattern("seq-read"), StoragePattern::kSeqRead);
   EXPECT_EQ(*ParseStoragePattern("randwrite"), StoragePattern::kRandWrite);
