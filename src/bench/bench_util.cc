@@ -11,6 +11,13 @@
 
 namespace dlrig::bench {
 
+const DeviceInfo* FindDevice(const Backend& backend, int index) {
+  for (const DeviceInfo& d : backend.devices()) {
+    if (d.index == index) return &d;
+  }
+  return nullptr;
+}
+
 void AddLimit(Measurement& m, const Result<LimitFigure>& limit) {
   if (limit) {
     m.limits.push_back(*limit);

@@ -9,6 +9,9 @@
 
 namespace dlrig::bench {
 
+/// The device with CUDA index `index`, or nullptr.
+const DeviceInfo* FindDevice(const Backend& backend, int index);
+
 /// Appends a limit when it could be computed; otherwise notes why in the message.
 void AddLimit(Measurement& m, const Result<LimitFigure>& limit);
 

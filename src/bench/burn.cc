@@ -2,6 +2,7 @@
 // product into most of memory, every result compared with the first, for a set time. Any
 // mismatch is silent data corruption; the timeline shows clocks, power and temperature as the
 // GPU heats up.
+#include "bench/bench_util.h"
 #include "bench/burn.h"
 
 #include <fmt/format.h>
@@ -233,13 +234,6 @@ Measurement BurnOne(Shared& shared, const DeviceInfo& device, DType dtype, doubl
   }
   for (const auto& n : notes) m.message += (m.message.empty() ? "" : "; ") + n;
   return m;
-}
-
-const DeviceInfo* FindDevice(const Backend& backend, int index) {
-  for (const DeviceInfo& d : backend.devices()) {
-    if (d.index == index) return &d;
-  }
-  return nullptr;
 }
 
 std::optional<std::string> BurnWaived(const Context& context) {

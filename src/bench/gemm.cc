@@ -1,6 +1,7 @@
 // gemm: dense matrix products through cuBLASLt on each GPU, per dtype, against the peak the
 // GPU's SMs and clock allow. For every product the heuristic's top candidates are timed briefly
 // and the fastest is sampled (NVIDIA's autotuning sample does the same with 8 candidates).
+#include "bench/bench_util.h"
 #include "bench/gemm.h"
 
 #include <fmt/format.h>
@@ -156,13 +157,6 @@ Result<Pick> PickCandidate(GemmOp& op, int rounds) {
     return Fail(ErrorKind::kUnsupported, "every candidate was refused: " + refused);
   pick.seconds = best;
   return pick;
-}
-
-const DeviceInfo* FindDevice(const Backend& backend, int index) {
-  for (const DeviceInfo& d : backend.devices()) {
-    if (d.index == index) return &d;
-  }
-  return nullptr;
 }
 
 // Limits at the spec, max and measured clocks, the first present judging the figure; goals

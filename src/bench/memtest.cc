@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "bench/bench_util.h"
 #include "bench/benchmarks.h"
 
 namespace dlrig::bench {
@@ -63,13 +64,6 @@ std::string Addresses(const std::vector<uint64_t>& bad, long long errors) {
   return out;
 }
 
-const DeviceInfo* InfoOf(const Context& context, int device) {
-  for (const DeviceInfo& d : context.backend().devices()) {
-    if (d.index == device) return &d;
-  }
-  return nullptr;
-}
-
 struct PatternRun {
   Measurement measurement;
   bool stopped = false;  ///< the GPU failed part-way: ask it for nothing more
@@ -112,7 +106,7 @@ PatternRun RunPattern(Context& context, MemtestOp& op, int device, const Pattern
   bad.erase(std::unique(bad.begin(), bad.end()), bad.end());
 
   m.params["bytes"] = std::to_string(op.bytes());
-  if (const DeviceInfo* info = InfoOf(context, device); info && info->memory_total > 0) {
+  if (const DeviceInfo* info = FindDevice(context.backend(), device); info && info->memory_total > 0) {
     m.params["coverage"] = fmt::format(
         "{:.1f}% of {}",
         100.0 * static_cast<double>(op.bytes()) / static_cast<double>(info->memory_total),
@@ -143,7 +137,7 @@ PatternRun RunPattern(Context& context, MemtestOp& op, int device, const Pattern
     notes.push_back(
         fmt::format("stopped after {} of {} iterations: {}", done, iterations, failure->message));
   }
-  if (const DeviceInfo* info = InfoOf(context, device)) {
+  if (const DeviceInfo* info = FindDevice(context.backend(), device)) {
     // memory_free is from when the GPUs were opened: a shortfall of a few percent is noise.
     double asked = static_cast<double>(info->memory_free) * kMemoryFraction;
     if (static_cast<double>(op.bytes()) < 0.95 * asked) {

@@ -68,9 +68,7 @@ Link LinkOf(Backend& backend, const std::vector<int>& devices,
 std::vector<const DeviceInfo*> Infos(const Backend& backend, const std::vector<int>& devices) {
   std::vector<const DeviceInfo*> out;
   for (int index : devices) {
-    for (const DeviceInfo& d : backend.devices()) {
-      if (d.index == index) out.push_back(&d);
-    }
+    if (const DeviceInfo* d = FindDevice(backend, index)) out.push_back(d);
   }
   return out;
 }
