@@ -3,10 +3,10 @@
 #include <sched.h>
 
 #include <cstring>
-#include <fstream>
 
 #include <fmt/format.h>
 
+#include "core/root.h"
 #include "knowledge/tensor_rates.h"
 
 namespace dlrig::bench {
@@ -62,9 +62,11 @@ Result<LimitFigure> PcieLimit(const DeviceInfo& device) {
 NumaScope::NumaScope(std::optional<int> node) {
   static_assert(sizeof(cpu_set_t) <= sizeof saved_);
   if (!node) return;
-  std::ifstream in(fmt::format("/sys/devices/system/node/node{}/cpulist", *node));
-  std::string list;
-  if (!(in >> list)) return;
+  auto root = Root::Open("/");
+  auto line = root ? root->ReadLine(fmt::format("/sys/devices/system/node/node{}/cpulist", *node))
+                   : Result<std::string>(tl::unexpected(root.error()));
+  if (!line) return;
+  std::string list = *line;
   cpu_set_t set;
   CPU_ZERO(&set);
   size_t pos = 0;

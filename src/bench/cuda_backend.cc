@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
 
 #include <fmt/format.h>
 
 #include "bench/cuda_buffers.h"
 #include "bench/cuda_ops.h"
 #include "bench/cuda_telemetry.h"
+#include "core/root.h"
 #include "core/strings.h"
 #include "gpu/cublaslt.h"
 #include "gpu/cuda_driver.h"
@@ -40,10 +40,10 @@ std::string ShortBusId(std::string_view nvml) {
   return id;
 }
 
-std::optional<int> NumaNode(const std::string& bus_id) {
-  std::ifstream in("/sys/bus/pci/devices/" + bus_id + "/numa_node");
-  int node = -1;
-  if (in >> node && node >= 0) return node;
+std::optional<int> NumaNode(const Root& root, const std::string& bus_id) {
+  auto text = root.ReadLine("/sys/bus/pci/devices/" + bus_id + "/numa_node");
+  auto node = text ? ParseInt(*text) : std::nullopt;
+  if (node && *node >= 0) return static_cast<int>(*node);
   return std::nullopt;
 }
 
@@ -222,6 +222,7 @@ Result<std::vector<DeviceInfo>> Describe(const DriverQuery& query, std::vector<i
   if (auto ok = d->Check(d->cuDeviceGetCount(&count), "cuDeviceGetCount"); !ok) return tl::unexpected(ok.error());
   if (count == 0) return Fail(ErrorKind::kNotFound, "the CUDA driver sees no GPU (check CUDA_VISIBLE_DEVICES)");
   const auto& catalog = GpuCatalog::BuiltIn();
+  auto root = Root::Open("/");
   std::vector<DeviceInfo> out;
   for (int i = 0; i < count; ++i) {
     gpu::CUdevice dev = 0;
@@ -247,7 +248,7 @@ Result<std::vector<DeviceInfo>> Describe(const DriverQuery& query, std::vector<i
     if (int khz = attr(gpu::kAttrClockRateKhz); khz > 0) info.sm_clock_max_mhz = khz / 1000;
     if (int khz = attr(gpu::kAttrMemoryClockRateKhz); khz > 0) info.memory_clock_max_mhz = khz / 1000;
     if (int bits = attr(gpu::kAttrGlobalMemoryBusWidth); bits > 0) info.memory_bus_bits = bits;
-    info.numa_node = NumaNode(info.pci_bus_id);
+    if (root) info.numa_node = NumaNode(*root, info.pci_bus_id);
     if (auto ctx = gpu::UseDevice(i); ctx) {
       size_t free = 0, total_now = 0;
       if (d->cuMemGetInfo(&free, &total_now) == gpu::kCudaSuccess) info.memory_free = free;

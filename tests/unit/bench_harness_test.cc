@@ -2,10 +2,14 @@
 // keeps when a GPU goes away part-way.
 #include <gtest/gtest.h>
 
+#include <sched.h>
+
 #include <algorithm>
+#include <filesystem>
 
 #include "bench/benchmarks.h"
 #include "bench/harness.h"
+#include "bench/bench_util.h"
 #include "bench/null_backend.h"
 
 namespace dlrig::bench {
@@ -161,6 +165,28 @@ TEST(BenchRegistry, KeysAreUniqueAndDescribed) {
   std::sort(keys.begin(), keys.end());
   EXPECT_EQ(std::adjacent_find(keys.begin(), keys.end()), keys.end());
   EXPECT_EQ(FindBenchmark("nonsense"), nullptr);
+}
+
+}  // namespace
+}  // namespace dlrig::bench
+
+namespace dlrig::bench {
+namespace {
+
+// pcie and storage place host memory next to the GPU this way: the thread runs on the node's
+// CPUs while in scope and gets its old mask back after.
+TEST(BenchNuma, PinsToTheNodeAndRestores) {
+  if (!std::filesystem::exists("/sys/devices/system/node/node0/cpulist")) GTEST_SKIP() << "no NUMA node 0 in /sys";
+  cpu_set_t before, after;
+  ASSERT_EQ(sched_getaffinity(0, sizeof before, &before), 0);
+  {
+    NumaScope scope(0);
+    EXPECT_TRUE(scope.active());
+  }
+  ASSERT_EQ(sched_getaffinity(0, sizeof after, &after), 0);
+  EXPECT_TRUE(CPU_EQUAL(&before, &after));
+  EXPECT_FALSE(NumaScope(std::nullopt).active());
+  EXPECT_FALSE(NumaScope(4096).active()) << "a node that does not exist leaves the thread alone";
 }
 
 }  // namespace
