@@ -16,7 +16,7 @@
 # nccl-tests: MPI=0, CUDA runtime static, libnccl.so.2 dynamic (nccl.h of the toolkit at
 # build time; on the GPU machine LD_LIBRARY_PATH picks the NCCL to use).
 #
-# Usage: scripts/build-bench-refs.sh NVBANDWIDTH_SRC NCCL_TESTS_SRC NVML_INCLUDE_DIR [WORK_DIR]
+# Usage: [FIO_SRC=DIR] scripts/build-bench-refs.sh NVBANDWIDTH_SRC NCCL_TESTS_SRC NVML_INCLUDE_DIR [WORK_DIR]
 #   needs: apt-get install libboost-program-options-dev; nvml.h from
 #   `pip download --no-deps nvidia-nvml-dev==13.0.*` (unzip nvidia/cu13/include/nvml.h).
 set -euo pipefail
@@ -82,3 +82,24 @@ commit_of() { git -C "$1" rev-parse HEAD 2>/dev/null || cat "$1/.source-commit" 
 tar -C "$out" -cf - bin MANIFEST.txt | xz -9e -T1 >"$repo/build-refs-xz/refs-bin.tar.xz"
 cat "$out/MANIFEST.txt"
 ls -l "$repo/build-refs-xz/refs-bin.tar.xz"
+
+# fio for the storage comparison on machines that lack it (scripts/bench-storage.sh through the
+# compare script's storage step): FIO_SRC=<axboe/fio checkout> builds it static with Debian's
+# libaio.a (apt-get install libaio-dev), no optional engines, no -march=native, and packs
+# build-refs-xz/fio-bin.tar.xz. fio is GPL-2.0: never committed, only carried.
+if [[ -n ${FIO_SRC:-} ]]; then
+  fio_src=$(cd "$FIO_SRC" && pwd)
+  fio_flags=(--build-static --disable-native --disable-numa --disable-rdma --disable-rados
+    --disable-rbd --disable-http --disable-gfapi --disable-pmem --disable-xnvme --disable-isal
+    --disable-libblkio --disable-libzbc --disable-tcmalloc --disable-dfs)
+  (cd "$fio_src" && ./configure "${fio_flags[@]}" >/dev/null && make -j"$jobs" >/dev/null)
+  mkdir -p "$work/fio-pack/fio"
+  strip -o "$work/fio-pack/fio/fio" "$fio_src/fio"
+  {
+    echo "fio $("$work/fio-pack/fio/fio" --version), built $(date -u +%Y-%m-%dT%H:%M:%SZ) from $(commit_of "$fio_src")"
+    echo "configure: ${fio_flags[*]}"
+    echo "binary: $(stat -c %s "$work/fio-pack/fio/fio") bytes, $(file -b "$work/fio-pack/fio/fio" | cut -d, -f1-2)"
+  } >"$work/fio-pack/fio/MANIFEST.txt"
+  tar -C "$work/fio-pack" -cf - fio | xz -9e -T1 >"$repo/build-refs-xz/fio-bin.tar.xz"
+  cat "$work/fio-pack/fio/MANIFEST.txt"
+fi
