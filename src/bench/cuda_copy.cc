@@ -199,7 +199,8 @@ struct Launch {
 std::vector<Launch> Candidates(MemoryKernel k) {
   switch (k) {
     case MemoryKernel::kCopy:
-      return {{"memory", "dlrig_copy", 256, 8, 4},       {"memory", "dlrig_copy", 512, 4, 4},        {"memory", "dlrig_copy", 1024, 2, 4},
+      return {{"memory", "dlrig_copy_tile1", 1024, 0, 1}, {"memory", "dlrig_copy_tile1", 512, 0, 1}, {"memory", "dlrig_copy_tile1", 256, 0, 1},
+              {"memory", "dlrig_copy", 256, 8, 4},       {"memory", "dlrig_copy", 512, 4, 4},        {"memory", "dlrig_copy", 1024, 2, 4},
               {"memory", "dlrig_copy", 512, 8, 4},       {"memory", "dlrig_copy_tile4", 128, 0, 4},  {"memory", "dlrig_copy_tile4", 256, 0, 4},
               {"memory", "dlrig_copy_tile4", 512, 0, 4}, {"memory", "dlrig_copy_tile8", 128, 0, 8},  {"memory", "dlrig_copy_tile8", 256, 0, 8},
               {"memory", "dlrig_copy_tile8", 512, 0, 8}, {"memory", "dlrig_copy_tile16", 128, 0, 16}, {"memory", "dlrig_copy_tile16", 256, 0, 16},
@@ -212,7 +213,7 @@ std::vector<Launch> Candidates(MemoryKernel k) {
     case MemoryKernel::kTriad:
       return {{"memory", "dlrig_triad", 256, 8, 1},        {"memory", "dlrig_triad", 512, 4, 1},       {"memory", "dlrig_triad", 1024, 2, 1},
               {"memory", "dlrig_triad_tile4", 128, 0, 4},  {"memory", "dlrig_triad_tile4", 256, 0, 4}, {"memory", "dlrig_triad_tile4", 512, 0, 4},
-              {"memory", "dlrig_triad_tile4", 256, 8, 4}};
+              {"memory", "dlrig_triad_tile4", 256, 8, 4},  {"memory", "dlrig_triad_tile1", 1024, 0, 1}, {"memory", "dlrig_triad_tile1", 512, 0, 1}};
     case MemoryKernel::kRead:
       return {{"memory", "dlrig_read", 256, 8, 4}, {"memory", "dlrig_read", 512, 4, 4}, {"memory", "dlrig_read", 1024, 2, 4}, {"memory", "dlrig_read", 512, 8, 4}};
     case MemoryKernel::kWrite:

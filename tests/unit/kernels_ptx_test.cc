@@ -38,8 +38,8 @@ TEST(KernelsPtx, EveryModuleHasPtxWhenNvccWasFound) {
 TEST(KernelsPtx, TheEntriesTheBenchmarksLoadExist) {
   if (!BuiltWithNvcc()) GTEST_SKIP() << "no nvcc in this build";
   const std::pair<const char*, const char*> used[] = {
-      {"memory", "dlrig_copy"},         {"memory", "dlrig_copy_tile16"}, {"memory", "dlrig_copy_chunk8"},
-      {"memory", "dlrig_triad"},        {"memory", "dlrig_triad_tile4"}, {"memory", "dlrig_read"},
+      {"memory", "dlrig_copy"},         {"memory", "dlrig_copy_tile16"}, {"memory", "dlrig_copy_tile1"}, {"memory", "dlrig_copy_chunk8"},
+      {"memory", "dlrig_triad"},        {"memory", "dlrig_triad_tile4"}, {"memory", "dlrig_triad_tile1"}, {"memory", "dlrig_read"},
       {"memory", "dlrig_write"},        {"memory", "dlrig_spin"},        {"fill", "dlrig_fill_f64"},
       {"fill", "dlrig_fill_f32"},       {"fill", "dlrig_fill_f16"},      {"fill", "dlrig_fill_bf16"},
       {"fill", "dlrig_fill_e4m3"},      {"fill", "dlrig_fill_u32"},        {"memory_sm80", "dlrig_copy_wide8"},

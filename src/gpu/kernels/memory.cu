@@ -52,6 +52,13 @@ __device__ __forceinline__ void CopyTiles(const int4* __restrict__ src, int4* __
   }
 }
 
+// One word per thread and one block per tile of blockDim words: the shape of PyTorch's
+// elementwise kernels. With 1024-thread blocks it beat every deeper tile and cudaMemcpy's own
+// kernel on an H100 (docs/validation.md).
+extern "C" __global__ void dlrig_copy_tile1(const int4* __restrict__ src, int4* __restrict__ dst, size_t n) {
+  CopyTiles<1>(src, dst, n);
+}
+
 extern "C" __global__ void dlrig_copy_tile4(const int4* __restrict__ src, int4* __restrict__ dst, size_t n) {
   CopyTiles<4>(src, dst, n);
 }
@@ -94,9 +101,9 @@ extern "C" __global__ void dlrig_copy_tile8(const int4* __restrict__ src, int4* 
 }
 
 // STREAM's triad in tiles, as above.
-extern "C" __global__ void dlrig_triad_tile4(float4* __restrict__ a, const float4* __restrict__ b,
-                                             const float4* __restrict__ c, float s, size_t n) {
-  constexpr int U = 4;
+template <int U>
+__device__ __forceinline__ void TriadTiles(float4* __restrict__ a, const float4* __restrict__ b,
+                                           const float4* __restrict__ c, float s, size_t n) {
   size_t tile = static_cast<size_t>(blockDim.x) * U;
   for (size_t base = static_cast<size_t>(blockIdx.x) * tile; base < n; base += static_cast<size_t>(gridDim.x) * tile) {
     float4 x[U], y[U];
@@ -117,6 +124,16 @@ extern "C" __global__ void dlrig_triad_tile4(float4* __restrict__ a, const float
       }
     }
   }
+}
+
+extern "C" __global__ void dlrig_triad_tile4(float4* __restrict__ a, const float4* __restrict__ b,
+                                             const float4* __restrict__ c, float s, size_t n) {
+  TriadTiles<4>(a, b, c, s, n);
+}
+
+extern "C" __global__ void dlrig_triad_tile1(float4* __restrict__ a, const float4* __restrict__ b,
+                                             const float4* __restrict__ c, float s, size_t n) {
+  TriadTiles<1>(a, b, c, s, n);
 }
 
 // STREAM's triad a = b + s * c on float4.
