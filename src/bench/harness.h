@@ -12,6 +12,7 @@
 
 #include "bench/backend.h"
 #include "bench/limits.h"
+#include "bench/storage.h"
 #include "core/result.h"
 
 namespace dlrig::bench {
@@ -93,6 +94,7 @@ struct Options {
     double seconds = 0;
     uint64_t file_bytes = 0;
     uint64_t block_bytes = 0;  ///< sequential patterns; random ones stay at 4 KiB
+    std::vector<StoragePattern> patterns;  ///< the patterns to run; empty = the profile's
   } storage;
 };
 

@@ -118,12 +118,17 @@ void Run(Context& context) {
     StoragePattern pattern;
     size_t block;
   };
-  std::vector<Case> cases = {{StoragePattern::kSeqRead, kMiB}, {StoragePattern::kSeqWrite, kMiB}};
-  if (o.profile != Profile::kQuick) {
-    cases.push_back({StoragePattern::kRandRead, 4096});
-    cases.push_back({StoragePattern::kRandWrite, 4096});
-  }
   const Options::Storage& x = o.storage;
+  std::vector<StoragePattern> patterns = x.patterns;
+  if (patterns.empty()) {
+    patterns = {StoragePattern::kSeqRead, StoragePattern::kSeqWrite};
+    if (o.profile != Profile::kQuick) patterns.insert(patterns.end(), {StoragePattern::kRandRead, StoragePattern::kRandWrite});
+  }
+  std::vector<Case> cases;
+  for (StoragePattern p : patterns) {
+    bool seq = p == StoragePattern::kSeqRead || p == StoragePattern::kSeqWrite;
+    cases.push_back({p, seq ? kMiB : 4096});
+  }
   const int threads = x.threads > 0 ? x.threads : 4;
   const int depth = x.queue_depth > 0 ? x.queue_depth : 32;
   if (x.seconds > 0) seconds = x.seconds;

@@ -96,7 +96,7 @@ int RunRun(const std::vector<std::string>& args) {
   app.add_option("--gpu", gpus, "the GPUs to use, by CUDA index (default: all)")->type_name("0,1");
   app.add_option("--path", path, "directory for the storage benchmark (without it: waived)")
       ->type_name("DIR");
-  std::string storage_block, storage_size;
+  std::string storage_block, storage_size, storage_rw;
   app.add_option("--threads", options.storage.threads, "storage: threads, one file each (fio numjobs)")
       ->check(CLI::Range(1, 256));
   app.add_option("--qd", options.storage.queue_depth, "storage: I/Os in flight per thread (fio iodepth)")
@@ -105,6 +105,10 @@ int RunRun(const std::vector<std::string>& args) {
       ->check(CLI::PositiveNumber);
   app.add_option("--size", storage_size, "storage: bytes per file (fio size)")->type_name("1G");
   app.add_option("--block", storage_block, "storage: sequential block size (fio bs)")->type_name("1M");
+  app.add_option("--rw", storage_rw,
+                 "storage: the patterns to run (seq-read, seq-write, rand-read, rand-write, or fio's "
+                 "read, write, randread, randwrite; default: the profile's)")
+      ->type_name("seq-read,rand-read");
   app.add_option("--burn-seconds", burn_seconds, "how long burn runs (default: the profile's)")
       ->check(CLI::PositiveNumber);
   app.add_option("--sizes", sizes, "transfer sizes for the sweeps (K, M, G = 1024^n)")
@@ -163,6 +167,11 @@ int RunRun(const std::vector<std::string>& args) {
     });
     if (!v) return usage("--dtypes", v.error());
     options.dtypes = *v;
+  }
+  if (!storage_rw.empty()) {
+    auto v = ParseList<StoragePattern>(storage_rw, [](const std::string& s) { return ParseStoragePattern(s); });
+    if (!v) return usage("--rw", v.error());
+    options.storage.patterns = *v;
   }
   if (!gpus.empty()) {
     auto v = ParseList<int>(gpus, [](const std::string& s) -> Result<int> {

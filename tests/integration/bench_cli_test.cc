@@ -204,9 +204,33 @@ TEST(BenchCli, UsageErrorsAreRefusedWith64) {
   EXPECT_EQ(Dlrig(tree, {"--backend", "null", "--gpu", "5"}).exit_code, 64);
   EXPECT_EQ(Dlrig(tree, {"--backend", "null", "--sizes", "8X"}).exit_code, 64);
   EXPECT_EQ(Dlrig(tree, {"--backend", "null", "--dtypes", "fp7"}).exit_code, 64);
+  CliRun rw = Dlrig(tree, {"--backend", "null", "storage", "--path", tree.dir().string(), "--rw", "read,seqread"});
+  EXPECT_EQ(rw.exit_code, 64);
+  EXPECT_NE(rw.err.find("unknown storage pattern 'seqread'"), std::string::npos) << rw.err;
   EXPECT_EQ(Dlrig(tree, {"--backend", "opencl"}).exit_code, 64);
   EXPECT_EQ(Dlrig(tree, {"--null-gpus", "3"}).exit_code, 64) << "only with --backend null";
   EXPECT_EQ(Dlrig(tree, {"compare", "x", "y"}).exit_code, 64);
+}
+
+// --rw picks the patterns (fio's names or ours), in the order given, with the run's shape as
+// asked; the disk is real, the GPU absent.
+TEST(BenchCli, StorageRunsThePatternsAskedFor) {
+  testing::TempTree tree;
+  CliRun run = Dlrig(tree, {"storage", "--backend", "null", "--null-gpus", "0", "--path", tree.dir().string(), "--rw",
+                            "randread,seq-write", "--seconds", "0.3", "--size", "8M", "--threads", "2", "--qd",
+                            "4", "--json", "--no-history"});
+  json doc = json::parse(run.out, nullptr, false);
+  ASSERT_TRUE(doc.is_object()) << run.out << run.err;
+  std::vector<std::string> keys;
+  for (const json& r : doc["results"]) {
+    if (r.value("verdict", "") == "error" && r.value("message", "").find("O_DIRECT") != std::string::npos)
+      GTEST_SKIP() << "this filesystem refuses O_DIRECT: " << r.value("message", "");
+    keys.push_back(r.value("key", ""));
+    EXPECT_NE(r.value("verdict", ""), "error") << r.dump();
+    EXPECT_EQ(r["params"].value("threads", ""), "2") << r.dump();
+    EXPECT_EQ(r["params"].value("queue_depth", ""), "4") << r.dump();
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{"storage.rand-read", "storage.seq-write"})) << run.out;
 }
 
 TEST(BenchCli, WithoutAUsableGpuItSaysWhyAndNeverFallsBackToTheModel) {
