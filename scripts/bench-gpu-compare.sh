@@ -29,13 +29,13 @@
 #     tmpfs there, where O_DIRECT fails, falls back to /var/tmp, then the repo's disk, unless
 #     given explicitly). Its df and findmnt go to the raw output.
 # Step limits (seconds) from the environment: T_DLRIG=240 T_QUICK=75 T_TORCH=150 T_NVB=90
-#   T_NCCL_AR=120 T_NCCL_AG=60 T_NCCL_RS=60 T_STORAGE=180.
-# The storage step: STORAGE_PROFILE=default (dlrig's 10 s per pattern, 1 GiB files; quick: 3 s,
-#   256 MiB, no rand-read) and STORAGE_REPS=1 alternations (one took 3-4 min on a 2-core VM's
-#   virtio disk: dlrig's run covers 4 patterns, fio's 3, and the reads lay out 4 GiB each); for
-#   3 alternations run the step alone, in its own call:
-#   T_STORAGE=540 STORAGE_REPS=3 scripts/bench-gpu-compare.sh --skip dlrig,torch,nvbandwidth,nccl --budget 580
-#   bench-storage.sh rewrites its JSON after each alternation: a step cut short keeps those done.
+#   T_NCCL_AR=120 T_NCCL_AG=60 T_NCCL_RS=60 T_STORAGE=300.
+# The storage step: STORAGE_PROFILE=default (10 s per run, 1 GiB files; quick: 3 s, 256 MiB),
+#   STORAGE_SECONDS (the profile's), STORAGE_REPS=2 pairs per pattern (one dlrig first, one fio
+#   first; a pair of 10 s runs with the reads' layout took about 40 s on a virtio disk, so 2
+#   pairs of 3 patterns take about 4 min). For more pairs run the step alone, in its own call:
+#   T_STORAGE=540 STORAGE_REPS=6 STORAGE_SECONDS=5 scripts/bench-gpu-compare.sh --skip dlrig,torch,nvbandwidth,nccl --budget 580
+#   bench-storage.sh rewrites its JSON after each round of pairs: a step cut short keeps those done.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -301,10 +301,10 @@ if ! skipped storage; then
   else
     log "storage: $storage_dir ($(fstype_of "$storage_dir")), fio $fio_bin"
     storage_json="$raw/storage.json"
-    run_step storage "${T_STORAGE:-180}" "$raw/storage.txt" \
+    run_step storage "${T_STORAGE:-300}" "$raw/storage.txt" \
       env FIO="$fio_bin" DLRIG="$dlrig" PROFILE="${STORAGE_PROFILE:-default}" \
-      REPS="${STORAGE_REPS:-1}" JSON_OUT="$storage_json" \
-      bash "$here/bench-storage.sh" "$storage_dir"
+      REPS="${STORAGE_REPS:-2}" JSON_OUT="$storage_json" \
+      bash "$here/bench-storage.sh" "$storage_dir" ${STORAGE_SECONDS:-}
     rmdir "$storage_dir" 2>/dev/null  # both tools remove their files; keep a dir that is not empty
   fi
 fi

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# dlrig's storage benchmark beside fio with identical parameters, alternating dlrig/fio REPS
-# times on the same directory, and the table of medians: pattern, dlrig GB/s, fio GB/s, ratio.
-# The goal (issue 6) is a ratio within 5% of 1. fio runs with ioengine=libaio, the engine
-# dlrig's raw Linux AIO calls are equivalent to.
+# dlrig's storage benchmark beside fio with identical parameters on the same directory, and the
+# table of medians: pattern, dlrig GB/s, fio GB/s, ratio. The goal (issue 6) is a ratio within
+# 5% of 1. fio runs with ioengine=libaio, the engine dlrig's raw Linux AIO calls are equivalent to.
+#
+# A shared or virtual disk drifts by tens of percent from one minute to the next, so the two
+# tools run in pairs, one pattern at a time, back to back, and the order inside a pair
+# alternates (dlrig first, then fio first, ...): drift and "whoever runs first" cancel out of
+# the median of the paired ratios, the figure to judge by.
 #
 # Usage: scripts/bench-storage.sh DIR [seconds]
 #   DIR must be on a real disk (O_DIRECT); each tool writes THREADS files of SIZE there and
@@ -10,20 +14,19 @@
 #   Environment:
 #     DLRIG    dlrig binary (default build/dlrig)
 #     FIO      fio binary (default: fio on PATH), e.g. a static one carried to the GPU machine
-#     PROFILE  dlrig's profile: default (10 s, 1 GiB files) or quick (3 s, 256 MiB files; dlrig's
-#              quick profile has no rand-read, so that row stays empty)
+#     PROFILE  default (10 s, 1 GiB files) or quick (3 s, 256 MiB files): the defaults of
+#              seconds and SIZE
 #     DLRIG_BACKEND  null (default) or cuda. The disk figures are the same code either way;
 #              null with no GPUs skips storage.to-gpu, which fio has no counterpart for, and
 #              runs where there is no GPU driver (CI).
-#     THREADS (4), QD (32), SIZE (1G per file): only where dlrig takes --threads/--qd/--size
-#              (checked in its --help); otherwise they must equal the profile's values.
-#     REPS (3), SETTLE (seconds of sync and rest before each run, 2)
+#     THREADS (4), QD (32), SIZE (1G per file), PATTERNS (seq-read,seq-write,rand-read)
+#     REPS (4: pairs per pattern), SETTLE (seconds of sync and rest before each run, 2)
 #     JSON_OUT FILE: also write the samples and per-pattern medians there as JSON
 #              (schema dlrig.storagecmp/1), rewritten after every repetition so a run cut
 #              short still leaves what finished.
 #   The parameters fio gets are checked against those dlrig reports in its JSON (threads,
 #   queue_depth, block, seconds): a mismatch stops the script rather than compare unlike runs.
-#   DLRIG_STORAGE_CMD replaces dlrig: it is called once per pattern as
+#   DLRIG_STORAGE_CMD replaces dlrig: it is called as
 #   CMD DIR PATTERN BLOCK THREADS QD SECONDS SIZE and prints a JSON object with gb_per_s.
 set -euo pipefail
 
@@ -32,7 +35,7 @@ dlrig=${DLRIG:-build/dlrig}
 fio=${FIO:-fio}
 profile=${PROFILE:-default}
 backend=${DLRIG_BACKEND:-null}
-reps=${REPS:-3}
+reps=${REPS:-4}
 settle=${SETTLE:-2}
 json_out=${JSON_OUT:-}
 
@@ -51,24 +54,22 @@ size=${SIZE:-$profile_size}
 [[ -d $dir ]] || { echo "$dir is not a directory" >&2; exit 1; }
 
 # pattern (dlrig key), fio rw, block size (fio's units: 1M = 1 MiB), block in bytes
-patterns=("seq-read read 1M 1048576" "seq-write write 1M 1048576" "rand-read randread 4k 4096")
+all_patterns=("seq-read read 1M 1048576" "seq-write write 1M 1048576" "rand-read randread 4k 4096")
+patterns=()
+IFS=, read -ra wanted <<<"${PATTERNS:-seq-read,seq-write,rand-read}"
+for want in "${wanted[@]}"; do
+  found=""
+  for entry in "${all_patterns[@]}"; do [[ ${entry%% *} == "$want" ]] && found=$entry; done
+  [[ -n $found ]] || { echo "PATTERNS: unknown pattern '$want' (seq-read, seq-write, rand-read)" >&2; exit 2; }
+  patterns+=("$found")
+done
 
-# dlrig's own options for the run's shape, where this dlrig has them; without them its storage
-# runs are fixed by the profile, and the script refuses other values rather than mislabel them.
-dlrig_args=(bench storage --path "$dir" --json --no-history --backend "$backend")
+dlrig_args=(bench storage --path "$dir" --json --no-history --backend "$backend" --seconds "$seconds"
+  --threads "$threads" --qd "$qd" --size "$size")
 [[ $backend == null ]] && dlrig_args+=(--null-gpus 0)
-[[ $profile == quick ]] && dlrig_args+=(--quick)
 if [[ -z ${DLRIG_STORAGE_CMD:-} ]]; then
   help=$("$dlrig" bench --help 2>&1) || { echo "cannot run $dlrig: $help" >&2; exit 1; }
-  for opt in seconds:$seconds:$profile_seconds threads:$threads:4 qd:$qd:32 size:$size:$profile_size; do
-    IFS=: read -r name want fixed <<<"$opt"
-    if grep -qE -- "(^|[ ,])--$name\b" <<<"$help"; then
-      dlrig_args+=("--$name" "$want")
-    elif [[ $want != "$fixed" ]]; then
-      echo "$dlrig has no --$name: its storage runs use $name $fixed with PROFILE=$profile" >&2
-      exit 2
-    fi
-  done
+  grep -q -- "--rw" <<<"$help" || { echo "$dlrig has no --rw: build this checkout's dlrig" >&2; exit 1; }
 fi
 
 # "PATTERN GB/s threads qd block seconds" for PATTERN in dlrig's JSON on stdin (a storage
@@ -104,28 +105,18 @@ if r is not None:
 
 rest() { sync; sleep "$settle"; }
 
-# "PATTERN GB/s threads qd block seconds" lines for every pattern, from one dlrig run (or the
-# replacement, per pattern).
+# "GB/s threads qd block seconds" of one dlrig run of PATTERN (or of the replacement).
 run_dlrig() {
-  local entry pattern rw block bytes
+  local pattern=$1 block=$2 json rc=0
+  rest
   if [[ -n ${DLRIG_STORAGE_CMD:-} ]]; then
-    for entry in "${patterns[@]}"; do
-      read -r pattern rw block bytes <<<"$entry"
-      rest
-      echo "$pattern $($DLRIG_STORAGE_CMD "$dir" "$pattern" "$block" "$threads" "$qd" "$seconds" \
-        "$size" | extract_dlrig "$pattern")"
-    done
+    $DLRIG_STORAGE_CMD "$dir" "$pattern" "$block" "$threads" "$qd" "$seconds" "$size" | extract_dlrig "$pattern"
     return
   fi
-  rest
-  local json rc=0
   # A non-zero exit can be a verdict (a figure under its limit): the JSON still holds the figures.
-  json=$("$dlrig" "${dlrig_args[@]}") || rc=$?
-  [[ $rc == 0 ]] || echo "dlrig exited $rc" >&2
-  for entry in "${patterns[@]}"; do
-    read -r pattern rw block bytes <<<"$entry"
-    echo "$pattern $(extract_dlrig "$pattern" <<<"$json")"
-  done
+  json=$("$dlrig" "${dlrig_args[@]}" --rw "$pattern" 2>"$dlrig_err") || rc=$?
+  [[ $rc == 0 ]] || { echo "dlrig exited $rc:" >&2; cat "$dlrig_err" >&2; }
+  extract_dlrig "$pattern" <<<"$json"
 }
 
 run_fio() {  # rw block: fio's group bandwidth in GB/s, or nothing if it failed
@@ -147,7 +138,8 @@ print(job[side]["bw_bytes"] / 1e9)' "$1" || echo "fio $1 $2 failed" >&2
 }
 
 samples=$(mktemp /tmp/bench-storage.XXXXXX)
-trap 'rm -f "$samples"' EXIT
+dlrig_err=$(mktemp /tmp/bench-storage-err.XXXXXX)
+trap 'rm -f "$samples" "$dlrig_err"' EXIT
 
 # The samples so far as a JSON summary (JSON_OUT) and, with "table", the table of medians.
 summarize() {
@@ -190,10 +182,9 @@ for pattern, rw, block, _ in patterns:
         e["ratio_of_medians"] = e["dlrig_median"] / e["fio_median"]
     if pairs:
         e["median_ratio"] = statistics.median(e["ratios"])
+    e["first"] = [r[4] if len(r) > 4 else "" for r in mine]
     if not a:
-        e["missing"] = "dlrig reported no storage." + pattern + (
-            " (its quick profile has no rand-read)"
-            if env["BS_PROFILE"] == "quick" and pattern == "rand-read" else "")
+        e["missing"] = "dlrig reported no storage." + pattern
     elif not b:
         e["missing"] = "fio gave no figure"
     out.append(e)
@@ -228,39 +219,43 @@ PY
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC') $(uname -n) $(uname -r), $(nproc) CPUs, $("$fio" --version)" \
      "(libaio), $("$dlrig" --version 2>/dev/null | head -1 || echo "$dlrig")"
 echo "# dir $dir ($(df -hT "$dir" | awk 'NR==2 {print $1, $2}')), $threads threads, QD $qd," \
-     "$size per file, $seconds s per run, $reps x dlrig/fio alternating; dlrig ${dlrig_args[*]}"
-for ((i = 1; i <= reps; i++)); do
-  declare -A now=() got=()
-  while read -r pattern value t q b s; do
-    [[ -n ${value:-} ]] || continue
-    now[$pattern]=$value got[$pattern]="$t $q $b $s"
-  done < <(run_dlrig)
-  for entry in "${patterns[@]}"; do
-    read -r pattern rw block bytes <<<"$entry"
-    a=${now[$pattern]:-}
-    if [[ -z $a ]]; then
-      printf '%-10s run %d: dlrig reported no figure; fio not run\n' "$pattern" "$i"
-      continue
-    fi
-    read -r t q b s <<<"${got[$pattern]}"
-    for pair in "threads $t $threads" "queue_depth $q $qd" "block $b $bytes"; do
-      read -r name theirs want <<<"$pair"
-      if [[ $theirs != - && $theirs != "$want" ]]; then
-        echo "dlrig ran $pattern with $name $theirs, fio would get $want: not comparable" >&2
-        exit 2
-      fi
-    done
-    if [[ $s != - ]] && ! awk -v x="$s" -v y="$seconds" 'BEGIN {exit !(x == y)}'; then
-      echo "dlrig ran $pattern for $s s, fio would run $seconds s: not comparable" >&2
+     "$size per file, $seconds s per run, $reps pairs per pattern (order alternating); dlrig ${dlrig_args[*]}"
+# Stops the script when dlrig reports a shape other than the one fio gets.
+check_shape() {  # pattern bytes threads qd block seconds (as dlrig reported them)
+  local pattern=$1 bytes=$2 pair name theirs want
+  for pair in "threads $3 $threads" "queue_depth $4 $qd" "block $5 $bytes"; do
+    read -r name theirs want <<<"$pair"
+    if [[ $theirs != - && $theirs != "$want" ]]; then
+      echo "dlrig ran $pattern with $name $theirs, fio would get $want: not comparable" >&2
       exit 2
     fi
-    f=$(run_fio "$rw" "$block")
-    printf '%s\t%s\t%s\t%s\n' "$i" "$pattern" "$a" "${f:-}" >>"$samples"
-    if [[ -n $f ]]; then
-      printf '%-10s run %d: dlrig %.3f GB/s  fio %.3f GB/s  ratio %.3f\n' "$pattern" "$i" "$a" "$f" \
-        "$(awk -v a="$a" -v b="$f" 'BEGIN {print a / b}')"
+  done
+  if [[ $6 != - ]] && ! awk -v x="$6" -v y="$seconds" 'BEGIN {exit !(x == y)}'; then
+    echo "dlrig ran $pattern for $6 s, fio would run $seconds s: not comparable" >&2
+    exit 2
+  fi
+}
+
+for ((i = 1; i <= reps; i++)); do
+  for entry in "${patterns[@]}"; do
+    read -r pattern rw block bytes <<<"$entry"
+    a="" f=""
+    # Odd pairs run dlrig first, even pairs fio first.
+    for tool in $( ((i % 2)) && echo dlrig fio || echo fio dlrig); do
+      if [[ $tool == fio ]]; then
+        f=$(run_fio "$rw" "$block")
+        continue
+      fi
+      read -r a t q b s < <(run_dlrig "$pattern" "$bytes") || true
+      [[ -n ${a:-} ]] && check_shape "$pattern" "$bytes" "$t" "$q" "$b" "$s"
+    done
+    first=$( ((i % 2)) && echo dlrig || echo fio)
+    printf '%s\t%s\t%s\t%s\t%s\n' "$i" "$pattern" "${a:-}" "${f:-}" "$first" >>"$samples"
+    if [[ -n ${a:-} && -n $f ]]; then
+      printf '%-10s pair %d (%s first): dlrig %.3f GB/s  fio %.3f GB/s  ratio %.3f\n' "$pattern" "$i" \
+        "$first" "$a" "$f" "$(awk -v a="$a" -v b="$f" 'BEGIN {print a / b}')"
     else
-      printf '%-10s run %d: dlrig %.3f GB/s  fio failed\n' "$pattern" "$i" "$a"
+      printf '%-10s pair %d: dlrig %s  fio %s\n' "$pattern" "$i" "${a:-gave no figure}" "${f:-failed}"
     fi
   done
   [[ -n $json_out ]] && summarize json >"$json_out"

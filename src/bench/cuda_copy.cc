@@ -200,6 +200,7 @@ std::vector<Launch> Candidates(MemoryKernel k) {
   switch (k) {
     case MemoryKernel::kCopy:
       return {{"memory", "dlrig_copy_tile1", 1024, 0, 1}, {"memory", "dlrig_copy_tile1", 512, 0, 1}, {"memory", "dlrig_copy_tile1", 256, 0, 1},
+              {"memory", "dlrig_copy_tile1", 128, 0, 1},
               {"memory", "dlrig_copy", 256, 8, 4},       {"memory", "dlrig_copy", 512, 4, 4},        {"memory", "dlrig_copy", 1024, 2, 4},
               {"memory", "dlrig_copy", 512, 8, 4},       {"memory", "dlrig_copy_tile4", 128, 0, 4},  {"memory", "dlrig_copy_tile4", 256, 0, 4},
               {"memory", "dlrig_copy_tile4", 512, 0, 4}, {"memory", "dlrig_copy_tile8", 128, 0, 8},  {"memory", "dlrig_copy_tile8", 256, 0, 8},
