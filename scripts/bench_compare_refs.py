@@ -239,12 +239,14 @@ class Table:
         self.rows = []
 
     def add(self, figure, gpu, unit, dl, ref, ref_source, goal=None, note="", dl_missing=None,
-            ref_missing=None, lower_is_better=False, band=None):
+            ref_missing=None, lower_is_better=False, band=None, ratio=None):
         """dl / ref: (value, detail) or None. goal: minimum ratio (or, lower_is_better, max);
-        band: (low, high), the ratio must lie within it (both ends included)."""
+        band: (low, high), the ratio must lie within it (both ends included). ratio: judged
+        instead of dl / ref (the median of paired runs' ratios, say)."""
         dv = dl[0] if dl else None
         rv = ref[0] if ref else None
-        ratio = dv / rv if dv is not None and rv not in (None, 0) else None
+        if ratio is None:
+            ratio = dv / rv if dv is not None and rv not in (None, 0) else None
         met = None
         if band is not None and ratio is not None:
             met = band[0] <= ratio <= band[1]
@@ -349,9 +351,12 @@ def add_storage(t, doc, problem):
         notes = [f"{e.get('block', '')} blocks, {shape}".strip(", ") if e else ""]
         if runs:
             notes.append(f"{runs} alternating run(s)")
+        # With several pairs, the ratio judged is the median of each pair's ratio (the two ran
+        # back to back, so the disk's drift cancels); the medians' ratio goes in the note.
         mr = to_float(e.get("median_ratio"))
-        if mr is not None and runs > 1:
-            notes.append(f"median of paired ratios {mr:.3f}")
+        paired = mr if mr is not None and runs > 1 else None
+        if paired is not None and dv is not None and rv:
+            notes.append(f"ratio = median of {runs} paired ratios; ratio of medians {dv / rv:.3f}")
         if (doc or {}).get("step_note"):
             notes.append(doc["step_note"])
         why = e.get("missing") or problem or "not in bench-storage.sh's output"
@@ -361,7 +366,8 @@ def add_storage(t, doc, problem):
         t.add(f"storage.{pattern}", None, "GB/s",
               (dv, "") if dv is not None else None, (rv, "") if rv is not None else None,
               (ver if ver.startswith("fio") else "fio " + ver) + " libaio", band=(0.95, 1.05),
-              note="; ".join(n for n in notes if n), dl_missing=why, ref_missing=ref_why)
+              note="; ".join(n for n in notes if n), dl_missing=why, ref_missing=ref_why,
+              ratio=paired)
 
 
 def compare(dl_doc, dl_problem, torch_doc, torch_problem, nvb, nvb_problem, nccl, quick_s,
