@@ -76,24 +76,16 @@ class CudaBurn final : public BurnOp {
     auto host = PinnedMemory::Allocate(sizeof(unsigned long long));
     if (!host) return tl::unexpected(host.error());
     host_counter_ = std::move(*host);
-    auto stream = Stream::Create(device);
-    if (!stream) return tl::unexpected(stream.error());
-    stream_ = std::move(*stream);
-    auto start = Event::Create(device);
-    if (!start) return tl::unexpected(start.error());
-    start_ = std::move(*start);
-    auto stop = Event::Create(device);
-    if (!stop) return tl::unexpected(stop.error());
-    stop_ = std::move(*stop);
+    auto timed = TimedStream::Create(device);
+    if (!timed) return tl::unexpected(timed.error());
+    timed_ = std::move(*timed);
 
     // One product, timed, so that a step's deadline follows this GPU's speed (a hung GPU
     // then costs minutes at most, not the pessimistic guess times 512 slots).
-    if (auto ok = drv.Check(drv.cuEventRecord(start_.get(), stream_.get()), "cuEventRecord"); !ok)
-      return ok;
-    if (auto ok = matmul_->Enqueue(0, slots_memory_.ptr(), stream_.get()); !ok) return ok;
-    if (auto ok = drv.Check(drv.cuEventRecord(stop_.get(), stream_.get()), "cuEventRecord"); !ok)
-      return ok;
-    auto one = ElapsedSeconds(start_, stop_, 60 + 4 * per_slot_seconds_);
+    if (auto ok = timed_.Start(); !ok) return ok;
+    if (auto ok = matmul_->Enqueue(0, slots_memory_.ptr(), timed_.get()); !ok) return ok;
+    if (auto ok = timed_.Stop(); !ok) return ok;
+    auto one = timed_.Elapsed(60 + 4 * per_slot_seconds_);
     if (!one) return tl::unexpected(one.error());
     if (*one > 0) per_slot_seconds_ = *one;
     return {};
@@ -109,20 +101,18 @@ class CudaBurn final : public BurnOp {
     // Everything below is enqueued on one stream, waited for under one deadline.
     const double deadline = 60 + 4.0 * slots_ * per_slot_seconds_;
     if (auto ok =
-            check(drv.cuMemsetD32Async(counter_.ptr(), 0, 2, stream_.get()), "cuMemsetD32Async");
+            check(drv.cuMemsetD32Async(counter_.ptr(), 0, 2, timed_.get()), "cuMemsetD32Async");
         !ok)
       return tl::unexpected(ok.error());
-    if (auto ok = check(drv.cuEventRecord(start_.get(), stream_.get()), "cuEventRecord"); !ok)
-      return tl::unexpected(ok.error());
+    if (auto ok = timed_.Start(); !ok) return tl::unexpected(ok.error());
     const size_t slot_bytes = matmul_->result_bytes();
     for (int s = 0; s < slots_; ++s) {
-      if (auto ok = matmul_->Enqueue(0, slots_memory_.ptr() + s * slot_bytes, stream_.get()); !ok) {
-        (void)SyncStream(stream_, deadline);
+      if (auto ok = matmul_->Enqueue(0, slots_memory_.ptr() + s * slot_bytes, timed_.get()); !ok) {
+        (void)timed_.Sync(deadline);
         return tl::unexpected(ok.error());
       }
     }
-    if (auto ok = check(drv.cuEventRecord(stop_.get(), stream_.get()), "cuEventRecord"); !ok)
-      return tl::unexpected(ok.error());
+    if (auto ok = timed_.Stop(); !ok) return tl::unexpected(ok.error());
 
     CUdeviceptr data = slots_memory_.ptr();
     CUdeviceptr faults = counter_.ptr();
@@ -135,15 +125,15 @@ class CudaBurn final : public BurnOp {
     const unsigned threads = 256;
     const unsigned blocks = static_cast<unsigned>(
         std::min<size_t>((per_slot + threads - 1) / threads, static_cast<size_t>(sm_count_) * 16));
-    if (auto ok = Launch(compare_, blocks, threads, stream_.get(), args); !ok)
+    if (auto ok = Launch(compare_, blocks, threads, timed_.get(), args); !ok)
       return tl::unexpected(ok.error());
     if (auto ok = check(drv.cuMemcpyDtoHAsync(host_counter_.data(), counter_.ptr(),
-                                              sizeof(unsigned long long), stream_.get()),
+                                              sizeof(unsigned long long), timed_.get()),
                         "cuMemcpyDtoHAsync");
         !ok)
       return tl::unexpected(ok.error());
-    if (auto ok = SyncStream(stream_, deadline); !ok) return tl::unexpected(ok.error());
-    auto seconds = ElapsedSeconds(start_, stop_, 10);
+    if (auto ok = timed_.Sync(deadline); !ok) return tl::unexpected(ok.error());
+    auto seconds = timed_.Elapsed(10);
     if (!seconds) return tl::unexpected(seconds.error());
     if (*seconds > 0) per_slot_seconds_ = *seconds / slots_;
     const auto mismatches = *static_cast<volatile unsigned long long*>(host_counter_.data());
@@ -163,8 +153,7 @@ class CudaBurn final : public BurnOp {
   CUfunction compare_ = nullptr;
   DeviceMemory slots_memory_, counter_;
   PinnedMemory host_counter_;
-  Stream stream_;
-  Event start_, stop_;
+  TimedStream timed_;
 };
 
 }  // namespace

@@ -105,13 +105,9 @@ class CopyOp final : public TimedOp {
     op->dirs_.push_back({spec.dst, spec.src, forward});
     if (spec.both_ways) op->dirs_.push_back({spec.src, spec.dst, backward});
     for (const Direction& dir : op->dirs_) {
-      auto stream = gpu::Stream::Create(dir.device);
-      if (!stream) return tl::unexpected(stream.error());
-      auto start = gpu::Event::Create(dir.device);
-      if (!start) return tl::unexpected(start.error());
-      auto stop = gpu::Event::Create(dir.device);
-      if (!stop) return tl::unexpected(stop.error());
-      op->lanes_.push_back({std::move(*stream), std::move(*start), std::move(*stop)});
+      auto lane = gpu::TimedStream::Create(dir.device);
+      if (!lane) return tl::unexpected(lane.error());
+      op->lanes_.push_back(std::move(*lane));
     }
     // A pageable copy returns only once the driver has staged it, so a gated stream would
     // wait for a release that never comes; those are timed without the gate.
@@ -125,14 +121,10 @@ class CopyOp final : public TimedOp {
   }
 
   Result<double> Time(int iterations) override {
-    CudaDriver* d = *CudaDriver::Get();
     for (size_t i = 0; i < dirs_.size(); ++i) {
-      Lane& lane = lanes_[i];
       if (auto ok = gpu::UseDevice(dirs_[i].device); !ok) return tl::unexpected(ok.error());
-      if (auto ok = gate_.Hold(dirs_[i].device, lane.stream.get()); !ok) return Released(ok.error());
-      if (auto ok = d->Check(d->cuEventRecord(lane.start.get(), lane.stream.get()), "cuEventRecord"); !ok) {
-        return Released(ok.error());
-      }
+      if (auto ok = gate_.Hold(dirs_[i].device, lanes_[i].get()); !ok) return Released(ok.error());
+      if (auto ok = lanes_[i].Start(); !ok) return Released(ok.error());
     }
     // The driver's queue behind a held stream is finite: once it is full an enqueue waits for
     // room that only the release makes. So the gate opens after the first kGateDepth copies of
@@ -142,20 +134,18 @@ class CopyOp final : public TimedOp {
         if (dirs_.size() > 1) {
           if (auto ok = gpu::UseDevice(dirs_[i].device); !ok) return Released(ok.error());
         }
-        if (auto ok = Enqueue(dirs_[i], spec_.bytes, lanes_[i].stream.get()); !ok) return Released(ok.error());
+        if (auto ok = Enqueue(dirs_[i], spec_.bytes, lanes_[i].get()); !ok) return Released(ok.error());
       }
       if (it + 1 == kGateDepth) gate_.Release();
     }
     for (size_t i = 0; i < dirs_.size(); ++i) {
       if (auto ok = gpu::UseDevice(dirs_[i].device); !ok) return Released(ok.error());
-      if (auto ok = d->Check(d->cuEventRecord(lanes_[i].stop.get(), lanes_[i].stream.get()), "cuEventRecord"); !ok) {
-        return Released(ok.error());
-      }
+      if (auto ok = lanes_[i].Stop(); !ok) return Released(ok.error());
     }
     gate_.Release();
     double slowest = 0;
-    for (Lane& lane : lanes_) {
-      auto s = gpu::ElapsedSeconds(lane.start, lane.stop, Deadline(static_cast<double>(spec_.bytes) * iterations));
+    for (const gpu::TimedStream& lane : lanes_) {
+      auto s = lane.Elapsed(Deadline(static_cast<double>(spec_.bytes) * iterations));
       if (!s) return tl::unexpected(s.error());
       slowest = std::max(slowest, *s);
     }
@@ -173,14 +163,9 @@ class CopyOp final : public TimedOp {
     return tl::unexpected(std::move(e));
   }
 
-  struct Lane {
-    gpu::Stream stream;
-    gpu::Event start;
-    gpu::Event stop;
-  };
   CopySpec spec_;
   std::vector<Direction> dirs_;
-  std::vector<Lane> lanes_;
+  std::vector<gpu::TimedStream> lanes_;  ///< one per direction
   SpinGate gate_;
 };
 
@@ -248,18 +233,13 @@ class KernelOp final : public TimedOp {
       if (!fn) return tl::unexpected(fn.error());
       op->candidates_.push_back({l, *fn});
     }
-    auto stream = gpu::Stream::Create(device.index);
-    if (!stream) return tl::unexpected(stream.error());
-    op->stream_ = std::move(*stream);
-    for (auto* e : {&op->start_, &op->stop_}) {
-      auto ev = gpu::Event::Create(device.index);
-      if (!ev) return tl::unexpected(ev.error());
-      *e = std::move(*ev);
-    }
+    auto timed = gpu::TimedStream::Create(device.index);
+    if (!timed) return tl::unexpected(timed.error());
+    op->timed_ = std::move(*timed);
     for (int i = 0; i < Arrays(spec.kernel); ++i) {
       auto m = gpu::DeviceMemory::Allocate(device.index, spec.bytes_per_array);
       if (!m) return tl::unexpected(m.error());
-      if (auto ok = FillRandomDevice(device.index, m->ptr(), m->bytes(), DType::kFp32, 1000 + i, op->stream_.get()); !ok) {
+      if (auto ok = FillRandomDevice(device.index, m->ptr(), m->bytes(), DType::kFp32, 1000 + i, op->timed_.get()); !ok) {
         return tl::unexpected(ok.error());
       }
       op->arrays_.push_back(std::move(*m));
@@ -314,7 +294,6 @@ class KernelOp final : public TimedOp {
     gpu::CUfunction fn = candidate.fn;
     unsigned threads = candidate.launch.threads;
     unsigned blocks = Blocks(candidate.launch);
-    CudaDriver* d = *CudaDriver::Get();
     if (auto ok = gpu::UseDevice(device_.index); !ok) return tl::unexpected(ok.error());
     size_t n = spec_.bytes_per_array / 16;
     float scale = 3.0f;
@@ -331,24 +310,19 @@ class KernelOp final : public TimedOp {
                   : spec_.kernel == MemoryKernel::kTriad ? triad_args
                   : spec_.kernel == MemoryKernel::kRead  ? read_args
                                                          : write_args;
-    if (auto ok = d->Check(d->cuEventRecord(start_.get(), stream_.get()), "cuEventRecord"); !ok) {
-      return tl::unexpected(ok.error());
-    }
+    if (auto ok = timed_.Start(); !ok) return tl::unexpected(ok.error());
     for (int i = 0; i < iterations; ++i) {
-      if (auto ok = gpu::Launch(fn, blocks, threads, stream_.get(), args); !ok) return tl::unexpected(ok.error());
+      if (auto ok = gpu::Launch(fn, blocks, threads, timed_.get(), args); !ok) return tl::unexpected(ok.error());
     }
-    if (auto ok = d->Check(d->cuEventRecord(stop_.get(), stream_.get()), "cuEventRecord"); !ok) {
-      return tl::unexpected(ok.error());
-    }
-    return gpu::ElapsedSeconds(start_, stop_, Deadline(static_cast<double>(spec_.bytes_per_array) * 3 * iterations));
+    if (auto ok = timed_.Stop(); !ok) return tl::unexpected(ok.error());
+    return timed_.Elapsed(Deadline(static_cast<double>(spec_.bytes_per_array) * 3 * iterations));
   }
 
   DeviceInfo device_;
   KernelSpec spec_;
   std::vector<Candidate> candidates_;
   size_t best_ = 0;
-  gpu::Stream stream_;
-  gpu::Event start_, stop_;
+  gpu::TimedStream timed_;
   std::vector<gpu::DeviceMemory> arrays_;
   gpu::DeviceMemory sink_;
 };

@@ -32,15 +32,9 @@ class CudaGemm final : public GemmOp {
     auto d = DeviceMemory::Allocate(device, matmul_->result_bytes());
     if (!d) return tl::unexpected(d.error());
     d_ = std::move(*d);
-    auto stream = Stream::Create(device);
-    if (!stream) return tl::unexpected(stream.error());
-    stream_ = std::move(*stream);
-    auto start = Event::Create(device);
-    if (!start) return tl::unexpected(start.error());
-    start_ = std::move(*start);
-    auto stop = Event::Create(device);
-    if (!stop) return tl::unexpected(stop.error());
-    stop_ = std::move(*stop);
+    auto timed = TimedStream::Create(device);
+    if (!timed) return tl::unexpected(timed.error());
+    timed_ = std::move(*timed);
     return {};
   }
 
@@ -52,21 +46,18 @@ class CudaGemm final : public GemmOp {
       return Fail(ErrorKind::kNotFound, fmt::format("no candidate {}", candidate));
     if (iterations < 1) return Fail(ErrorKind::kMalformed, "iterations < 1");
     if (auto ok = UseDevice(matmul_->device()); !ok) return tl::unexpected(ok.error());
-    auto& drv = **CudaDriver::Get();
     // No spin gate in front: one product is milliseconds at 8192^3 against microseconds of
     // launch, and a gate would deadlock once the launch queue fills behind it at small sizes.
-    if (auto ok = drv.Check(drv.cuEventRecord(start_.get(), stream_.get()), "cuEventRecord"); !ok)
-      return tl::unexpected(ok.error());
+    if (auto ok = timed_.Start(); !ok) return tl::unexpected(ok.error());
     for (int i = 0; i < iterations; ++i) {
-      if (auto ok = matmul_->Enqueue(candidate, d_.ptr(), stream_.get()); !ok) {
-        (void)SyncStream(stream_, 60);  // leave nothing of ours running behind the error
+      if (auto ok = matmul_->Enqueue(candidate, d_.ptr(), timed_.get()); !ok) {
+        (void)timed_.Sync(60);  // leave nothing of ours running behind the error
         return tl::unexpected(ok.error());
       }
     }
-    if (auto ok = drv.Check(drv.cuEventRecord(stop_.get(), stream_.get()), "cuEventRecord"); !ok)
-      return tl::unexpected(ok.error());
+    if (auto ok = timed_.Stop(); !ok) return tl::unexpected(ok.error());
     // A hung GPU costs the deadline, never the process.
-    auto seconds = ElapsedSeconds(start_, stop_, 60 + 4.0 * iterations * per_iteration_);
+    auto seconds = timed_.Elapsed(60 + 4.0 * iterations * per_iteration_);
     if (!seconds) return tl::unexpected(seconds.error());
     if (*seconds > 0) per_iteration_ = *seconds / iterations;
     return *seconds;
@@ -75,8 +66,7 @@ class CudaGemm final : public GemmOp {
  private:
   std::unique_ptr<LtMatmul> matmul_;
   DeviceMemory d_;
-  Stream stream_;
-  Event start_, stop_;
+  TimedStream timed_;
   double per_iteration_;
 };
 

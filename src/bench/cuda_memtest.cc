@@ -126,17 +126,14 @@ Result<Kernels> LoadKernels(int device) {
 class CudaMemtest final : public MemtestOp {
  public:
   CudaMemtest(int device, unsigned blocks, Kernels kernels, std::vector<gpu::DeviceMemory> chunks,
-              gpu::DeviceMemory record, gpu::PinnedMemory host_record, gpu::Stream stream,
-              gpu::Event start, gpu::Event stop)
+              gpu::DeviceMemory record, gpu::PinnedMemory host_record, gpu::TimedStream timed)
       : device_(device),
         blocks_(blocks),
         kernels_(kernels),
         chunks_(std::move(chunks)),
         record_(std::move(record)),
         host_record_(std::move(host_record)),
-        stream_(std::move(stream)),
-        start_(std::move(start)),
-        stop_(std::move(stop)) {
+        timed_(std::move(timed)) {
     for (const auto& c : chunks_) bytes_ += c.bytes();
   }
 
@@ -146,7 +143,7 @@ class CudaMemtest final : public MemtestOp {
     auto& d = *gpu::CudaDriver::Get();
     if (auto ok = gpu::UseDevice(device_); !ok) return tl::unexpected(ok.error());
     if (auto ok =
-            d->Check(d->cuMemsetD32Async(record_.ptr(), 0, mt::kRecordWords * 2, stream_.get()),
+            d->Check(d->cuMemsetD32Async(record_.ptr(), 0, mt::kRecordWords * 2, timed_.get()),
                      "cuMemsetD32Async");
         !ok) {
       return tl::unexpected(ok.error());
@@ -180,13 +177,10 @@ class CudaMemtest final : public MemtestOp {
 
   // Step 0 writes the pattern; 1 checks it and writes its complement; 2 checks the complement.
   Result<double> Step(const Phase& phase, int step) {
-    auto& d = *gpu::CudaDriver::Get();
     uint32_t flip = step == 2 ? kComplement : 0;
     uint32_t rewrite = step == 1 ? 1 : 0;
     gpu::CUdeviceptr record = record_.ptr();
-    if (auto ok = d->Check(d->cuEventRecord(start_.get(), stream_.get()), "cuEventRecord"); !ok) {
-      return tl::unexpected(ok.error());
-    }
+    if (auto ok = timed_.Start(); !ok) return tl::unexpected(ok.error());
     for (size_t c = 0; c < chunks_.size(); ++c) {
       gpu::CUdeviceptr p = chunks_[c].ptr();
       size_t words = chunks_[c].bytes() / 4;
@@ -199,7 +193,7 @@ class CudaMemtest final : public MemtestOp {
         // The write kernels take the leading arguments only.
         void* args[] = {&p, &words, &span_log2, &flip, &rewrite, &record};
         ok = gpu::Launch(step == 0 ? kernels_.walk_write : kernels_.walk_check, blocks, kThreads,
-                         stream_.get(), args);
+                         timed_.get(), args);
       } else {
         size_t n = chunks_[c].bytes() / 16;
         uint32_t value = phase.kind == mt::kRandom
@@ -208,26 +202,24 @@ class CudaMemtest final : public MemtestOp {
         uint32_t offset = phase.offset;
         void* args[] = {&p, &n, &value, &offset, &flip, &rewrite, &record};
         ok = gpu::Launch(step == 0 ? kernels_.write[phase.kind] : kernels_.check[phase.kind],
-                         blocks_, kThreads, stream_.get(), args);
+                         blocks_, kThreads, timed_.get(), args);
       }
       if (!ok) return tl::unexpected(ok.error());
     }
-    if (auto ok = d->Check(d->cuEventRecord(stop_.get(), stream_.get()), "cuEventRecord"); !ok) {
-      return tl::unexpected(ok.error());
-    }
-    return gpu::ElapsedSeconds(start_, stop_, Deadline());
+    if (auto ok = timed_.Stop(); !ok) return tl::unexpected(ok.error());
+    return timed_.Elapsed(Deadline());
   }
 
   Result<void> ReadRecord(MemtestPass& pass) {
     auto& d = *gpu::CudaDriver::Get();
     size_t bytes = mt::kRecordWords * sizeof(uint64_t);
     if (auto ok =
-            d->Check(d->cuMemcpyDtoHAsync(host_record_.data(), record_.ptr(), bytes, stream_.get()),
+            d->Check(d->cuMemcpyDtoHAsync(host_record_.data(), record_.ptr(), bytes, timed_.get()),
                      "cuMemcpyDtoHAsync");
         !ok) {
       return ok;
     }
-    if (auto ok = gpu::SyncStream(stream_, Deadline()); !ok) return ok;
+    if (auto ok = timed_.Sync(Deadline()); !ok) return ok;
     std::array<uint64_t, mt::kRecordWords> record{};
     std::memcpy(record.data(), host_record_.data(), bytes);
     pass.errors = static_cast<long long>(record[0]);
@@ -243,9 +235,7 @@ class CudaMemtest final : public MemtestOp {
   std::vector<gpu::DeviceMemory> chunks_;
   gpu::DeviceMemory record_;
   gpu::PinnedMemory host_record_;
-  gpu::Stream stream_;
-  gpu::Event start_;
-  gpu::Event stop_;
+  gpu::TimedStream timed_;
   size_t bytes_ = 0;
 };
 
@@ -295,12 +285,8 @@ Result<std::unique_ptr<MemtestOp>> MakeCudaMemtest(const DeviceInfo& device,
   if (!record) return tl::unexpected(record.error());
   auto host_record = gpu::PinnedMemory::Allocate(mt::kRecordWords * sizeof(uint64_t));
   if (!host_record) return tl::unexpected(host_record.error());
-  auto stream = gpu::Stream::Create(index);
-  if (!stream) return tl::unexpected(stream.error());
-  auto start = gpu::Event::Create(index);
-  if (!start) return tl::unexpected(start.error());
-  auto stop = gpu::Event::Create(index);
-  if (!stop) return tl::unexpected(stop.error());
+  auto timed = gpu::TimedStream::Create(index);
+  if (!timed) return tl::unexpected(timed.error());
 
   if (auto ok = gpu::UseDevice(index); !ok) return tl::unexpected(ok.error());
   size_t free = 0;
@@ -314,7 +300,7 @@ Result<std::unique_ptr<MemtestOp>> MakeCudaMemtest(const DeviceInfo& device,
   unsigned blocks = static_cast<unsigned>(std::max(1, device.sm_count)) * kBlocksPerSm;
   return std::unique_ptr<MemtestOp>(std::make_unique<CudaMemtest>(
       index, blocks, *kernels, std::move(*chunks), std::move(*record), std::move(*host_record),
-      std::move(*stream), std::move(*start), std::move(*stop)));
+      std::move(*timed)));
 }
 
 }  // namespace dlrig::bench

@@ -149,9 +149,7 @@ struct Rank {
   NcclComm comm = nullptr;
   gpu::DeviceMemory send;
   gpu::DeviceMemory recv;
-  gpu::Stream stream;
-  gpu::Event start;
-  gpu::Event stop;
+  gpu::TimedStream timed;  ///< the rank's stream and the events that time it
 };
 
 class CudaCollective final : public TimedOp, public CheckedCollective {
@@ -212,7 +210,7 @@ Result<std::unique_ptr<CudaCollective>> CudaCollective::Create(const Nccl& nccl,
   for (size_t r = 0; r < op->ranks_.size(); ++r) {
     Rank& rank = op->ranks_[r];
     auto ok = FillRandomDevice(rank.device, rank.send.ptr(), rank.send.bytes(), spec.dtype, 7 + r,
-                               rank.stream.get());
+                               rank.timed.get());
     if (!ok && ok.error().kind != ErrorKind::kUnsupported) return tl::unexpected(ok.error());
   }
   if (auto ok = op->Wait(Deadline(static_cast<double>(spec.bytes)), "filling the buffers"); !ok) {
@@ -229,17 +227,11 @@ Result<void> CudaCollective::Allocate() {
     if (!send) return tl::unexpected(send.error());
     auto recv = gpu::DeviceMemory::Allocate(rank.device, counts_.recv * type_bytes);
     if (!recv) return tl::unexpected(recv.error());
-    auto stream = gpu::Stream::Create(rank.device);
-    if (!stream) return tl::unexpected(stream.error());
-    auto start = gpu::Event::Create(rank.device);
-    if (!start) return tl::unexpected(start.error());
-    auto stop = gpu::Event::Create(rank.device);
-    if (!stop) return tl::unexpected(stop.error());
+    auto timed = gpu::TimedStream::Create(rank.device);
+    if (!timed) return tl::unexpected(timed.error());
     rank.send = std::move(*send);
     rank.recv = std::move(*recv);
-    rank.stream = std::move(*stream);
-    rank.start = std::move(*start);
-    rank.stop = std::move(*stop);
+    rank.timed = std::move(*timed);
     ranks_.push_back(std::move(rank));
   }
   return {};
@@ -276,12 +268,12 @@ Result<void> CudaCollective::Enqueue(int iterations) {
     switch (spec_.op) {
       case Collective::kAllReduce:
         return nccl_.ncclAllReduce(send, recv, counts_.call, type_, gpu::kNcclSum, rank.comm,
-                                   rank.stream.get());
+                                   rank.timed.get());
       case Collective::kAllGather:
-        return nccl_.ncclAllGather(send, recv, counts_.call, type_, rank.comm, rank.stream.get());
+        return nccl_.ncclAllGather(send, recv, counts_.call, type_, rank.comm, rank.timed.get());
       case Collective::kReduceScatter:
         return nccl_.ncclReduceScatter(send, recv, counts_.call, type_, gpu::kNcclSum, rank.comm,
-                                       rank.stream.get());
+                                       rank.timed.get());
     }
     return gpu::kNcclSuccess;
   };
@@ -311,7 +303,7 @@ Result<void> CudaCollective::Wait(double deadline_s, const char* what) {
     bool all = true;
     for (size_t r = 0; r < ranks_.size(); ++r) {
       if (idle[r]) continue;
-      gpu::CUresult q = d->cuStreamQuery(ranks_[r].stream.get());
+      gpu::CUresult q = d->cuStreamQuery(ranks_[r].timed.get());
       if (q == gpu::kCudaSuccess) {
         idle[r] = true;
         continue;
@@ -340,29 +332,22 @@ Result<void> CudaCollective::Wait(double deadline_s, const char* what) {
 }
 
 Result<double> CudaCollective::Time(int iterations) {
-  CudaDriver* d = *CudaDriver::Get();
   for (Rank& rank : ranks_) {
     if (auto ok = gpu::UseDevice(rank.device); !ok) return tl::unexpected(ok.error());
-    if (auto ok = d->Check(d->cuEventRecord(rank.start.get(), rank.stream.get()), "cuEventRecord");
-        !ok) {
-      return tl::unexpected(ok.error());
-    }
+    if (auto ok = rank.timed.Start(); !ok) return tl::unexpected(ok.error());
   }
   if (auto ok = Enqueue(iterations); !ok) return tl::unexpected(ok.error());
   for (Rank& rank : ranks_) {
     if (auto ok = gpu::UseDevice(rank.device); !ok) return tl::unexpected(ok.error());
-    if (auto ok = d->Check(d->cuEventRecord(rank.stop.get(), rank.stream.get()), "cuEventRecord");
-        !ok) {
-      return tl::unexpected(ok.error());
-    }
+    if (auto ok = rank.timed.Stop(); !ok) return tl::unexpected(ok.error());
   }
   double wire = static_cast<double>(counts_.bytes) *
                 std::max(1.0, BusFactor(spec_.op, static_cast<int>(ranks_.size())));
   if (auto ok = Wait(Deadline(wire * iterations), "timing"); !ok) return tl::unexpected(ok.error());
   double slowest = 0;
   for (const Rank& rank : ranks_) {
-    // The events are complete: ElapsedSeconds returns at once.
-    auto t = gpu::ElapsedSeconds(rank.start, rank.stop, 1.0);
+    // The events are complete: Elapsed returns at once.
+    auto t = rank.timed.Elapsed(1.0);
     if (!t) return tl::unexpected(t.error());
     slowest = std::max(slowest, *t);
   }
@@ -378,13 +363,13 @@ Result<void> CudaCollective::Verify() {
   }
   for (size_t r = 0; r < ranks_.size(); ++r) {
     Rank& rank = ranks_[r];
-    if (auto ok = check->Fill(static_cast<int>(r), rank.send, rank.recv, rank.stream); !ok) {
+    if (auto ok = check->Fill(static_cast<int>(r), rank.send, rank.recv, rank.timed.stream()); !ok) {
       return tl::unexpected(ok.error());
     }
   }
   if (auto ok = Enqueue(1); !ok) return tl::unexpected(ok.error());
   for (size_t r = 0; r < ranks_.size(); ++r) {
-    if (auto ok = check->Sample(static_cast<int>(r), ranks_[r].recv, ranks_[r].stream); !ok) {
+    if (auto ok = check->Sample(static_cast<int>(r), ranks_[r].recv, ranks_[r].timed.stream()); !ok) {
       return tl::unexpected(ok.error());
     }
   }

@@ -247,6 +247,29 @@ Result<void> WaitFor(Query query, double deadline_s, const char* what) {
 
 }  // namespace
 
+Result<TimedStream> TimedStream::Create(int device) {
+  TimedStream t;
+  auto stream = Stream::Create(device);
+  if (!stream) return tl::unexpected(stream.error());
+  t.stream_ = std::move(*stream);
+  for (Event* e : {&t.start_, &t.stop_}) {
+    auto event = Event::Create(device);
+    if (!event) return tl::unexpected(event.error());
+    *e = std::move(*event);
+  }
+  return t;
+}
+
+Result<void> TimedStream::Start() const {
+  auto d = *Driver();
+  return d->Check(d->cuEventRecord(start_.get(), stream_.get()), "cuEventRecord");
+}
+
+Result<void> TimedStream::Stop() const {
+  auto d = *Driver();
+  return d->Check(d->cuEventRecord(stop_.get(), stream_.get()), "cuEventRecord");
+}
+
 Result<double> ElapsedSeconds(const Event& start, const Event& stop, double deadline_s) {
   auto d = *Driver();
   if (auto ok = WaitFor([&] { return d->cuEventQuery(stop.get()); }, deadline_s, "cuEventQuery"); !ok) {

@@ -209,4 +209,22 @@ Result<double> ElapsedSeconds(const Event& start, const Event& stop, double dead
 /// Waits for a stream under a deadline.
 Result<void> SyncStream(const Stream& stream, double deadline_s);
 
+/// A stream and the two events that time what is queued on it between Start() and Stop().
+class TimedStream {
+ public:
+  static Result<TimedStream> Create(int device);
+  CUstream get() const { return stream_.get(); }
+  const Stream& stream() const { return stream_; }
+  Result<void> Start() const;  ///< records the start event on the stream
+  Result<void> Stop() const;   ///< records the stop event
+  /// Seconds from Start to Stop, waited for under `deadline_s` (kTimeout, never a hang).
+  Result<double> Elapsed(double deadline_s) const { return ElapsedSeconds(start_, stop_, deadline_s); }
+  /// Waits for everything queued on the stream under `deadline_s`.
+  Result<void> Sync(double deadline_s) const { return SyncStream(stream_, deadline_s); }
+
+ private:
+  Stream stream_;
+  Event start_, stop_;
+};
+
 }  // namespace dlrig::gpu
