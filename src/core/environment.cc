@@ -1,5 +1,7 @@
 #include "core/environment.h"
 
+#include <cstdlib>
+
 #include <unistd.h>
 
 #include "core/strings.h"
@@ -17,6 +19,11 @@ Environment Environment::FromProcess() {
     vars.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
   }
   return Environment(std::move(vars));
+}
+
+std::string ProcessEnv(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? value : "";
 }
 
 Environment Environment::Parse(std::string_view text) {

@@ -29,4 +29,7 @@ class Environment {
   std::map<std::string, std::string> vars_;
 };
 
+/// This process's variable `name`, or "" when it is unset.
+std::string ProcessEnv(const char* name);
+
 }  // namespace dlrig

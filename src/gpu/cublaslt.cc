@@ -13,6 +13,9 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "core/environment.h"
+#include "gpu/python_roots.h"
+
 namespace dlrig::gpu {
 
 namespace {
@@ -49,11 +52,6 @@ void AddWheels(const std::string& site_pattern, std::vector<std::string>& out) {
   AddGlob(site_pattern + "/nvidia/cublas/lib", out);
 }
 
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
 template <class F>
 Result<F> Symbol(void* handle, const char* name) {
   ::dlerror();
@@ -76,23 +74,17 @@ const std::vector<std::string>& CublasLtSonames() {
 
 CublasLtSearch DefaultCublasLtSearch() {
   CublasLtSearch search;
-  search.override_path = Env("DLRIG_CUBLASLT");
+  search.override_path = ProcessEnv("DLRIG_CUBLASLT");
   std::vector<std::string>& dirs = search.dirs;
   AddGlob("/usr/local/cuda/lib64", dirs);
   AddGlob("/usr/local/cuda-*/targets/x86_64-linux/lib", dirs);
-  if (std::string venv = Env("VIRTUAL_ENV"); !venv.empty())
-    AddWheels(venv + "/lib/python3*/site-packages", dirs);
-  if (std::string conda = Env("CONDA_PREFIX"); !conda.empty()) {
-    AddGlob(conda + "/lib", dirs);
-    AddWheels(conda + "/lib/python3*/site-packages", dirs);
+  for (const PythonRoot& root : PythonRootsFromEnvironment()) {
+    if (root.kind == PythonRoot::kCondaPrefix) {
+      AddGlob(root.path + "/lib", dirs);
+    } else {
+      AddWheels(root.path, dirs);
+    }
   }
-  for (const char* base : {"/usr/lib/python3*", "/usr/local/lib/python3*"}) {
-    AddWheels(std::string(base) + "/site-packages", dirs);
-    AddWheels(std::string(base) + "/dist-packages", dirs);
-  }
-  AddWheels("/opt/*/.venv/lib/python3*/site-packages", dirs);
-  if (std::string home = Env("HOME"); !home.empty())
-    AddWheels(home + "/.local/lib/python3*/site-packages", dirs);
   return search;
 }
 

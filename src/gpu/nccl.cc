@@ -10,16 +10,14 @@
 #include <cstdlib>
 #include <initializer_list>
 
+#include "core/environment.h"
+#include "gpu/python_roots.h"
+
 namespace dlrig::gpu {
 
 namespace {
 
 constexpr const char* kSoname = "libnccl.so.2";
-
-std::string Env(const char* name) {
-  const char* value = std::getenv(name);
-  return value ? value : "";
-}
 
 std::vector<std::string> Glob(const std::string& pattern) {
   std::vector<std::string> out;
@@ -66,28 +64,21 @@ std::vector<std::string> NcclSearchPatterns(const std::string& virtual_env,
       std::string("/usr/local/cuda/lib/") + kSoname,  // CUDA 13 tarballs: lib, lib64 a link
       std::string("/usr/lib/x86_64-linux-gnu/") + kSoname,
   };
-  auto wheels = [&p](const std::string& site) {
-    p.push_back(site + "/nvidia/nccl/lib/" + kSoname);
-    p.push_back(site + "/nvidia/cu13/lib/" + kSoname);
-  };
-  if (!virtual_env.empty()) wheels(virtual_env + "/lib/python3*/site-packages");
-  if (!conda_prefix.empty()) {
-    p.push_back(conda_prefix + "/lib/" + kSoname);  // conda-forge's nccl package
-    wheels(conda_prefix + "/lib/python3*/site-packages");
+  for (const PythonRoot& root : PythonRoots(virtual_env, conda_prefix, home)) {
+    if (root.kind == PythonRoot::kCondaPrefix) {
+      p.push_back(root.path + "/lib/" + kSoname);  // conda-forge's nccl package
+      continue;
+    }
+    p.push_back(root.path + "/nvidia/nccl/lib/" + kSoname);
+    p.push_back(root.path + "/nvidia/cu13/lib/" + kSoname);
   }
-  for (const char* dir : {"/usr/lib/python3*/", "/usr/local/lib/python3*/"}) {
-    wheels(std::string(dir) + "site-packages");
-    wheels(std::string(dir) + "dist-packages");
-  }
-  wheels("/opt/*/.venv/lib/python3*/site-packages");
-  if (!home.empty()) wheels(home + "/.local/lib/python3*/site-packages");
   return p;
 }
 
 NcclSearch NcclSearch::FromEnvironment() {
   NcclSearch s;
-  s.override_path = Env("DLRIG_NCCL");
-  s.patterns = NcclSearchPatterns(Env("VIRTUAL_ENV"), Env("CONDA_PREFIX"), Env("HOME"));
+  s.override_path = ProcessEnv("DLRIG_NCCL");
+  s.patterns = NcclSearchPatterns(ProcessEnv("VIRTUAL_ENV"), ProcessEnv("CONDA_PREFIX"), ProcessEnv("HOME"));
   return s;
 }
 
