@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "bench/limits.h"
 #include "core/strings.h"
 #include "probe/pci.h"
 
@@ -235,14 +236,14 @@ void SetDeviceLimit(StorageDevice& dev) {
 
 std::optional<LinkBandwidth> PcieLinkBandwidth(const TensorRates& rates, double gts, int lanes) {
   auto gen = PcieGeneration(gts);
-  const PcieRow* row = gen ? rates.Pcie(*gen) : nullptr;
-  if (row == nullptr || lanes <= 0) return std::nullopt;
+  if (!gen) return std::nullopt;
+  const PcieRow* row = rates.Pcie(*gen);
+  auto limit = PcieBandwidth(rates, *gen, lanes);  // the formula the GPU's link is judged by
+  if (row == nullptr || !limit) return std::nullopt;
   LinkBandwidth bw;
-  bw.gb_per_s = lanes * row->PerLaneGbs();
+  bw.gb_per_s = limit->value;
   bw.confirmed = row->confirmed;
-  bw.formula = fmt::format("{} lanes x {:g} GT/s x {}/{} / 8 = {:.2f} GB/s{}", lanes, row->gt_s,
-                           row->payload_bits, row->line_bits, bw.gb_per_s,
-                           row->confirmed ? "" : " (encoding unconfirmed)");
+  bw.formula = limit->formula + (row->confirmed ? "" : " (encoding unconfirmed)");
   std::string sources;
   for (const auto& s : row->sources) sources += (sources.empty() ? "" : ", ") + s;
   bw.source = fmt::format("data/tensor-rates.toml [[pcie]] gen {} ({})", *gen,
