@@ -123,8 +123,10 @@ Result<void> LayOut(const StorageSpec& spec, const BenchFile& file, Rng& rng) {
     return tl::unexpected(ErrnoError(errno, "fcntl in " + spec.dir));
   std::string chunk(kLayoutChunkBytes, '\0');
   rng.Fill(chunk.data(), chunk.size());
+  const uint64_t nonce = rng.Next();  // this file's: no 4 KiB of it equals another's
   for (uint64_t offset = 0; offset < spec.file_bytes;) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(chunk.size(), spec.file_bytes - offset));
+    Stamp(chunk.data(), n, offset, nonce);
     ssize_t done = pwrite(file.fd(), chunk.data(), n, static_cast<off_t>(offset));
     if (done < 0 && errno == EINTR) continue;
     if (done < 0 && (errno == ENOSPC || errno == EDQUOT))

@@ -57,6 +57,19 @@ class Rng {
   uint64_t s_[4];
 };
 
+/// Makes every 4 KiB of `data` new: its first 16 bytes become the file offset of that 4 KiB and
+/// `nonce`. Storage that deduplicates or compresses blocks (ZFS, VDO, a cloud volume, some
+/// SSDs) would otherwise store one copy of a buffer written again and again, and report
+/// speeds no real data gets; fio scrambles its buffers for the same reason.
+inline void Stamp(void* data, size_t bytes, uint64_t offset, uint64_t nonce) {
+  auto* p = static_cast<unsigned char*>(data);
+  for (size_t i = 0; i + 16 <= bytes; i += 4096) {
+    uint64_t where = offset + i;
+    std::memcpy(p + i, &where, 8);
+    std::memcpy(p + i + 8, &nonce, 8);
+  }
+}
+
 /// An error from `err` with `message` before strerror's text.
 Error ErrnoError(int err, std::string message);
 /// "DIR does not support O_DIRECT ...: choose a directory on a real disk".

@@ -33,6 +33,7 @@ using storage_detail::LayOut;
 using storage_detail::NoSpace;
 using storage_detail::Preallocate;
 using storage_detail::Rng;
+using storage_detail::Stamp;
 
 constexpr size_t kAlign = 4096;
 
@@ -124,6 +125,7 @@ class Worker {
         file_(file),
         out_(out),
         rng_(spec.seed + 7919u * (index + 1)),
+        write_nonce_(static_cast<uint64_t>(index) << 48),
         buffers_(spec.allocator, spec.block_bytes) {}
 
   Result<void> Prepare() {
@@ -190,9 +192,14 @@ class Worker {
     return block * spec_.block_bytes;
   }
 
-  /// One io_submit per I/O (see AioContext::Submit), each stamped as it goes.
+  /// One io_submit per I/O (see AioContext::Submit), each timed as it goes; a write's buffer
+  /// gets new contents first (Stamp), so that no two writes carry the same data.
   Result<void> Submit(std::vector<iocb*>& batch, std::vector<uint64_t>& submitted_ns) {
     for (iocb*& cb : batch) {
+      if (cb->aio_lio_opcode == IOCB_CMD_PWRITE) {
+        Stamp(reinterpret_cast<void*>(cb->aio_buf), cb->aio_nbytes, static_cast<uint64_t>(cb->aio_offset),
+              write_nonce_++);
+      }
       submitted_ns[cb->aio_data] = NowNs();
       if (auto s = ctx_->Submit(std::span<iocb*>(&cb, 1)); !s) return s;
     }
@@ -221,6 +228,7 @@ class Worker {
   const BenchFile& file_;
   WorkerResult& out_;
   Rng rng_;
+  uint64_t write_nonce_;  ///< counts this thread's writes, its index in the top bits
   Buffers buffers_;  // declared before ctx_: the context (which waits for I/O) goes first
   std::optional<AioContext> ctx_;
   uint64_t next_block_ = 0;

@@ -458,6 +458,39 @@ TEST(StorageFiles, LaidOutFileKeepsODirectAndHasNoName) {
       << "laid out with data, not a hole";
 }
 
+// Storage that deduplicates blocks would keep one copy of a repeated buffer and read it back at
+// no cost: every 4 KiB of a laid-out file, and of two files, must differ.
+TEST(StorageFiles, LaidOutBlocksAreAllDifferent) {
+  DiskDir dir;
+  StorageSpec spec = SmallSpec(dir.str(), StoragePattern::kSeqRead);
+  spec.file_bytes = 4u << 20;  // four layout chunks
+  storage_detail::Rng rng(11);
+  std::set<std::string> blocks;
+  for (int f = 0; f < 2; ++f) {
+    auto file = storage_detail::CreateBenchFile(spec, f, rng);
+    if (!file && file.error().kind == ErrorKind::kUnsupported) GTEST_SKIP() << file.error().message;
+    ASSERT_TRUE(file) << file.error().message;
+    ASSERT_TRUE(storage_detail::Preallocate(spec, *file));
+    ASSERT_TRUE(storage_detail::LayOut(spec, *file, rng));
+    void* raw = nullptr;
+    ASSERT_EQ(posix_memalign(&raw, 4096, spec.file_bytes), 0);
+    std::unique_ptr<void, decltype(&std::free)> data(raw, &std::free);
+    ASSERT_EQ(pread(file->fd(), raw, spec.file_bytes, 0), ssize_t(spec.file_bytes));
+    for (uint64_t at = 0; at < spec.file_bytes; at += 4096)
+      blocks.emplace(static_cast<const char*>(raw) + at, 4096);
+  }
+  EXPECT_EQ(blocks.size(), 2 * spec.file_bytes / 4096);
+}
+
+TEST(StorageFiles, StampMakesEachWriteNew) {
+  std::string a(8192, 'x'), b = a;
+  storage_detail::Stamp(a.data(), a.size(), 0, 1);
+  storage_detail::Stamp(b.data(), b.size(), 0, 2);  // the same offset written again
+  EXPECT_NE(a, b);
+  EXPECT_NE(a.substr(0, 4096), a.substr(4096)) << "each 4 KiB of one buffer differs too";
+  EXPECT_EQ(a.substr(16, 4080), b.substr(16, 4080)) << "only the first 16 bytes of each 4 KiB change";
+}
+
 /// A directory whose filesystem refuses O_DIRECT: a ramfs mounted for the test (as root), or
 /// /dev/shm where tmpfs still refuses it (Linux before 6.6). Empty when there is none.
 class NoDirectDir {
