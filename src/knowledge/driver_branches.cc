@@ -59,25 +59,6 @@ Result<GpuSupportRow> ReadSupport(const toml::table& t, size_t index, const Sour
   return row;
 }
 
-template <class Row, class Reader>
-Result<std::vector<Row>> ReadArray(const toml::table& doc, std::string_view key, Reader read,
-                                   const SourceMap& sources) {
-  const toml::array* rows = doc[key].as_array();
-  if (rows == nullptr || rows->empty())
-    return Fail(ErrorKind::kMalformed, std::string(kFile) + " has no [[" + std::string(key) + "]]");
-  std::vector<Row> out;
-  for (size_t i = 0; i < rows->size(); ++i) {
-    const toml::table* t = (*rows)[i].as_table();
-    if (t == nullptr)
-      return Fail(ErrorKind::kMalformed,
-                  std::string(kFile) + ": a [[" + std::string(key) + "]] row is not a table");
-    auto row = read(*t, i, sources);
-    if (!row) return tl::unexpected(row.error());
-    out.push_back(std::move(*row));
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<DriverBranches> DriverBranches::Parse(std::string_view text) {
@@ -85,9 +66,9 @@ Result<DriverBranches> DriverBranches::Parse(std::string_view text) {
   if (!doc) return tl::unexpected(doc.error());
   auto sources = ReadSources(*doc, kFile);
   if (!sources) return tl::unexpected(sources.error());
-  auto branches = ReadArray<BranchRow>(*doc, "branch", ReadBranch, *sources);
+  auto branches = ReadRowArray<BranchRow>(*doc, kFile, "branch", *sources, ReadBranch);
   if (!branches) return tl::unexpected(branches.error());
-  auto support = ReadArray<GpuSupportRow>(*doc, "support", ReadSupport, *sources);
+  auto support = ReadRowArray<GpuSupportRow>(*doc, kFile, "support", *sources, ReadSupport);
   if (!support) return tl::unexpected(support.error());
   DriverBranches table;
   table.branches_ = std::move(*branches);

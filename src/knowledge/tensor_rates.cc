@@ -127,27 +127,6 @@ Result<PcieRow> ReadPcie(const toml::table& t, size_t index, const SourceMap& so
   return row;
 }
 
-/// Reads every row of array `name` with `read`; an absent or empty array is an error.
-template <class Row, class Reader>
-Result<std::vector<Row>> ReadArray(const toml::table& doc, std::string_view name,
-                                   const SourceMap& sources, Reader read) {
-  const toml::array* rows = doc[name].as_array();
-  if (rows == nullptr || rows->empty())
-    return Fail(ErrorKind::kMalformed,
-                std::string(kFile) + " has no [[" + std::string(name) + "]]");
-  std::vector<Row> out;
-  for (size_t i = 0; i < rows->size(); ++i) {
-    const toml::table* t = (*rows)[i].as_table();
-    if (t == nullptr)
-      return Fail(ErrorKind::kMalformed,
-                  std::string(kFile) + ": a [[" + std::string(name) + "]] row is not a table");
-    auto row = read(*t, i, sources);
-    if (!row) return tl::unexpected(row.error());
-    out.push_back(std::move(*row));
-  }
-  return out;
-}
-
 Result<void> CheckUnique(const TensorRates& t) {
   const auto& c = t.compute();
   for (size_t i = 0; i < c.size(); ++i)
@@ -197,11 +176,11 @@ Result<TensorRates> TensorRates::Parse(std::string_view text) {
   auto sources = ReadSources(*doc, kFile);
   if (!sources) return tl::unexpected(sources.error());
   TensorRates table;
-  auto compute = ReadArray<ComputeRow>(*doc, "compute", *sources, ReadCompute);
+  auto compute = ReadRowArray<ComputeRow>(*doc, kFile, "compute", *sources, ReadCompute);
   if (!compute) return tl::unexpected(compute.error());
-  auto nvlink = ReadArray<NvlinkRow>(*doc, "nvlink", *sources, ReadNvlink);
+  auto nvlink = ReadRowArray<NvlinkRow>(*doc, kFile, "nvlink", *sources, ReadNvlink);
   if (!nvlink) return tl::unexpected(nvlink.error());
-  auto pcie = ReadArray<PcieRow>(*doc, "pcie", *sources, ReadPcie);
+  auto pcie = ReadRowArray<PcieRow>(*doc, kFile, "pcie", *sources, ReadPcie);
   if (!pcie) return tl::unexpected(pcie.error());
   table.compute_ = std::move(*compute);
   table.nvlink_ = std::move(*nvlink);

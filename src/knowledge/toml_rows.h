@@ -67,4 +67,25 @@ class RowReader {
   std::string problem_;
 };
 
+/// Reads every row of the array `name` in `file` with `read(table, index, sources)`; an absent
+/// or empty array, or a row that is not a table, is kMalformed.
+template <class Row, class Reader>
+Result<std::vector<Row>> ReadRowArray(const toml::table& doc, std::string_view file, std::string_view name,
+                                      const SourceMap& sources, Reader read) {
+  const toml::array* rows = doc[name].as_array();
+  if (rows == nullptr || rows->empty())
+    return Fail(ErrorKind::kMalformed, std::string(file) + " has no [[" + std::string(name) + "]]");
+  std::vector<Row> out;
+  for (size_t i = 0; i < rows->size(); ++i) {
+    const toml::table* t = (*rows)[i].as_table();
+    if (t == nullptr)
+      return Fail(ErrorKind::kMalformed,
+                  std::string(file) + ": a [[" + std::string(name) + "]] row is not a table");
+    auto row = read(*t, i, sources);
+    if (!row) return tl::unexpected(row.error());
+    out.push_back(std::move(*row));
+  }
+  return out;
+}
+
 }  // namespace dlrig
