@@ -1,6 +1,7 @@
 #include "bench/report_svg.h"
 #include "bench/bench_util.h"
 #include "core/strings.h"
+#include "core/svg.h"
 
 #include <fmt/format.h>
 
@@ -13,18 +14,6 @@ namespace {
 
 constexpr double kWidth = 960, kHeight = 300, kLeft = 80, kRight = 24, kTop = 34, kBottom = 44,
                  kLegendLine = 18;
-constexpr const char* kColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
-                                    "#9467bd", "#8c564b", "#e377c2", "#17becf"};
-
-// A step of 1, 2 or 5 x 10^k that cuts `span` into at most `ticks` parts.
-double NiceStep(double span, int ticks) {
-  double raw = span / ticks;
-  double power = std::pow(10.0, std::floor(std::log10(raw)));
-  for (double m : {1.0, 2.0, 5.0, 10.0})
-    if (m * power >= raw) return m * power;
-  return 10 * power;
-}
-
 const char* BarColour(std::string_view verdict) {
   if (verdict == "good" || verdict == "passed") return "#2ca02c";
   if (verdict == "fair") return "#e0a000";
@@ -71,14 +60,9 @@ std::string LineChart(const LineChartSpec& spec, std::span<const LineSeries> ser
   std::string svg = Header(kWidth, height, spec.title);
   svg += fmt::format("<text x=\"{}\" y=\"14\" font-weight=\"bold\">{}</text>\n", kLeft,
                      MarkupEscape(spec.title));
-  for (size_t i = 0; i < series.size(); ++i) {
-    double y = 30 + kLegendLine * static_cast<double>(i);
-    svg += fmt::format(
-        "<g class=\"legend\"><line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" "
-        "stroke-width=\"3\"/><text x=\"{}\" y=\"{}\">{}</text></g>\n",
-        kLeft, y - 4, kLeft + 24, y - 4, kColours[i % std::size(kColours)], kLeft + 30, y,
-        MarkupEscape(series[i].label));
-  }
+  std::vector<std::string> labels;
+  for (const auto& s : series) labels.push_back(s.label);
+  svg += SvgLegend(labels, kLeft, 30, kLegendLine);
   svg += fmt::format(
       "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#888\"/>\n", kLeft,
       top, plot_w, plot_h);
@@ -119,7 +103,7 @@ std::string LineChart(const LineChartSpec& spec, std::span<const LineSeries> ser
       d += fmt::format("{}{:.1f} {:.1f} ", d.empty() ? "M" : "L", x_of(x), y_of(y));
     }
     if (d.empty()) continue;
-    const char* colour = kColours[i % std::size(kColours)];
+    const char* colour = SvgColour(i);
     svg += fmt::format(
         "<path class=\"series\" d=\"{}l0 0\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\" "
         "stroke-linejoin=\"round\" stroke-linecap=\"round\"/>\n",

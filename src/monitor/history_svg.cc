@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "core/strings.h"
+#include "core/svg.h"
 #include "monitor/history_view.h"
 
 namespace dlrig {
@@ -15,19 +16,7 @@ namespace {
 constexpr double kWidth = 960, kPanelHeight = 230, kLeft = 80, kRight = 24, kTop = 34,
                  kBottom = 44, kLegendLine = 18;
 constexpr size_t kMaxPoints = 800;  // per line: more than the chart has pixels for
-constexpr const char* kColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
-                                    "#9467bd", "#8c564b", "#e377c2", "#17becf"};
-
 std::string Escape(std::string_view text) { return MarkupEscape(text); }
-
-// A step of 1, 2 or 5 × 10^k that cuts `span` into at most `ticks` parts.
-double NiceStep(double span, int ticks) {
-  double raw = span / ticks;
-  double power = std::pow(10.0, std::floor(std::log10(raw)));
-  for (double m : {1.0, 2.0, 5.0, 10.0})
-    if (m * power >= raw) return m * power;
-  return 10 * power;
-}
 
 int64_t TimeStepMs(int64_t span_ms) {
   constexpr int64_t kSteps[] = {1'000,     2'000,     5'000,      10'000,     15'000,
@@ -104,14 +93,9 @@ std::string HistorySvg(std::span<const ChartSeries> series,
       "font-family=\"sans-serif\" font-size=\"12\">\n"
       "<title>dlrig history {2} to {3}</title>\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
       kWidth, height, Escape(LocalTimeText(t0)), Escape(LocalTimeText(t1)));
-  for (size_t i = 0; i < series.size(); ++i) {
-    double y = 16 + kLegendLine * static_cast<double>(i);
-    svg += fmt::format(
-        "<g class=\"legend\"><line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" "
-        "stroke-width=\"3\"/><text x=\"{}\" y=\"{}\">{}</text></g>\n",
-        kLeft, y - 4, kLeft + 24, y - 4, kColours[i % std::size(kColours)], kLeft + 30, y,
-        Escape(series[i].label));
-  }
+  std::vector<std::string> labels;
+  for (const auto& s : series) labels.push_back(s.label);
+  svg += SvgLegend(labels, kLeft, 16, kLegendLine);
 
   int64_t step = TimeStepMs(t1 - t0);
   long offset_ms = UtcOffsetSeconds(t0) * 1000;
@@ -172,7 +156,7 @@ std::string HistorySvg(std::span<const ChartSeries> series,
       d.pop_back();
       svg += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\" "
                          "stroke-linejoin=\"round\" stroke-linecap=\"round\"/>\n",
-                         d, kColours[i % std::size(kColours)]);
+                         d, SvgColour(i));
     }
     svg += "</g>\n";
   }
