@@ -10,17 +10,14 @@
 #include <sstream>
 
 #include "../unit/test_util.h"
-#include "core/exec.h"
+#include "cli_run.h"
 
 namespace dlrig {
 namespace {
 
 using nlohmann::json;
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out, err;
-};
+using testing::CliRun;
 
 CliRun Dlrig(const testing::TempTree& tree, std::vector<std::string> args) {
   // No GPU may be used by accident, and the default history lives in the tree.
@@ -28,10 +25,7 @@ CliRun Dlrig(const testing::TempTree& tree, std::vector<std::string> args) {
                                    "NO_COLOR=1", "XDG_DATA_HOME=" + (tree.dir() / "xdg").string(),
                                    DLRIG_BINARY, "bench"};
   argv.insert(argv.end(), args.begin(), args.end());
-  SystemRunner runner;
-  auto r = runner.Run(argv, ExecOptions{std::chrono::milliseconds(300000), 64u << 20});
-  if (!r) return {};
-  return {r->exit_code, r->out, r->err};
+  return testing::RunCli(argv, std::chrono::milliseconds(300000));
 }
 
 std::string ReadText(const std::filesystem::path& path) {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../unit/test_util.h"
+#include "cli_run.h"
 #include "core/exec.h"
 
 namespace dlrig {
@@ -17,17 +18,11 @@ namespace {
 
 using nlohmann::json;
 
-struct CliRun {
-  int exit_code;
-  std::string out, err;
-};
+using testing::CliRun;
 
 CliRun Dlrig(std::vector<std::string> args) {
   args.insert(args.begin(), DLRIG_BINARY);
-  SystemRunner runner;
-  auto r = runner.Run(args, ExecOptions{std::chrono::milliseconds(60000), 64u << 20});
-  if (!r) return {-1, "", r.error().message};
-  return {r->exit_code, r->out, r->err};
+  return testing::RunCli(args);
 }
 
 json DoctorJson(std::vector<std::string> args) {

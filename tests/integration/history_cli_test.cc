@@ -8,27 +8,21 @@
 #include <sstream>
 
 #include "../unit/test_util.h"
-#include "core/exec.h"
+#include "cli_run.h"
 
 namespace dlrig {
 namespace {
 
 using nlohmann::json;
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out, err;
-};
+using testing::CliRun;
 
 CliRun Dlrig(const testing::TempTree& tree, std::vector<std::string> args) {
   std::vector<std::string> argv = {"env", std::string("DLRIG_NVML_LIBRARY=") + DLRIG_FAKE_NVML_LIBRARY,
                                    "DLRIG_FAKE_NVML=" + (tree.dir() / "fake-nvml.conf").string(),
                                    "XDG_DATA_HOME=" + (tree.dir() / "xdg").string(), DLRIG_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
-  SystemRunner runner;
-  auto r = runner.Run(argv, ExecOptions{std::chrono::milliseconds(60000), 64u << 20});
-  if (!r) return {};
-  return {r->exit_code, r->out, r->err};
+  return testing::RunCli(argv);
 }
 
 constexpr const char* kFake =

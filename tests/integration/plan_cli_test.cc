@@ -9,23 +9,17 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/exec.h"
+#include "cli_run.h"
 
 namespace dlrig {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct CliRun {
-  int exit_code;
-  std::string out, err;
-};
+using testing::CliRun;
 
 CliRun Exec(std::vector<std::string> argv, int timeout_ms = 60000) {
-  SystemRunner runner;
-  auto r = runner.Run(argv, ExecOptions{std::chrono::milliseconds(timeout_ms), 64u << 20});
-  if (!r) return {-1, "", r.error().message};
-  return {r->exit_code, r->out, r->err};
+  return testing::RunCli(argv, std::chrono::milliseconds(timeout_ms));
 }
 
 CliRun Plan(std::vector<std::string> args) {
