@@ -256,11 +256,7 @@ Measurement RunProduct(Context& context, const DeviceInfo& device, DType dtype,
       // clock keeps moving until then (an H100 at 700 W went from 1980 to about 1400 MHz): the
       // headline figure is sampled after a 1 s warm-up, over 9 samples, as PyTorch's reference
       // script does over 15, outside --quick.
-      SamplePlan plan = context.plan();
-      if (headline && profile != Profile::kQuick) {
-        plan.warmup_seconds = std::max(plan.warmup_seconds, 1.0);
-        plan.repeats = std::max(plan.repeats, 9);
-      }
+      SamplePlan plan = headline ? context.HeadlinePlan(1.0, 0, 9) : context.plan();
       m = Measure(context, key, {device.index}, GemmUnit(dtype), timed, GemmOperations(shape) / 1e12, plan);
       m.params["algorithm"] = (*op)->CandidateName(pick->candidate);
       m.params["candidates"] = fmt::format("{} of {}", pick->tried, (*op)->candidates());

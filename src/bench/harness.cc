@@ -40,6 +40,15 @@ SamplePlan PlanFor(Profile profile) {
   return {};
 }
 
+SamplePlan Context::HeadlinePlan(double min_warmup_seconds, double min_sample_seconds, int min_repeats) const {
+  SamplePlan plan = this->plan();
+  if (options_.profile == Profile::kQuick) return plan;
+  plan.warmup_seconds = std::max(plan.warmup_seconds, min_warmup_seconds);
+  plan.sample_seconds = std::max(plan.sample_seconds, min_sample_seconds);
+  plan.repeats = std::max(plan.repeats, min_repeats);
+  return plan;
+}
+
 void Summarize(Measurement& m) {
   if (m.samples.empty()) return;
   std::vector<double> v = m.samples;

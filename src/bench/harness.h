@@ -108,6 +108,9 @@ class Context {
   const Backend& backend() const { return backend_; }
   const Options& options() const { return options_; }
   SamplePlan plan() const { return PlanFor(options_.profile); }
+  /// The plan for a judged headline figure that needs longer sampling than the profile's: each
+  /// field raised to at least the given value, except under --quick, which keeps its plan.
+  SamplePlan HeadlinePlan(double min_warmup_seconds, double min_sample_seconds, int min_repeats) const;
   /// The GPUs this run uses (options().devices, or every device).
   std::vector<int> Devices() const;
   void Progress(std::string_view line) const {

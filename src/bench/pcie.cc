@@ -42,11 +42,7 @@ void RunCase(Context& context, const DeviceInfo& d, Buffer& host, Buffer& device
   // too): one sample in four fell 10-15% short on a lent H100. The headline is therefore the
   // median of 9 samples of at least 0.2 s each (nvbandwidth: median of 3 x 16 copies of
   // 512 MiB, about 0.16 s each), outside --quick.
-  SamplePlan plan = context.plan();
-  if (headline && context.options().profile != Profile::kQuick) {
-    plan.sample_seconds = std::max(plan.sample_seconds, 0.2);
-    plan.repeats = std::max(plan.repeats, 9);
-  }
+  SamplePlan plan = headline ? context.HeadlinePlan(0, 0.2, 9) : context.plan();
   Measurement m = Measure(context, key, {d.index}, "GB/s", **op, moved / 1e9, plan);
   m.params["bytes"] = std::to_string(bytes);
   m.params["method"] = (*op)->detail();

@@ -51,6 +51,24 @@ TEST(BenchSample, ReportsTheFailure) {
   EXPECT_EQ(figures.error().kind, ErrorKind::kTimeout);
 }
 
+TEST(BenchSample, HeadlinePlanRaisesTheProfileButNotQuick) {
+  auto backend = MakeNullBackend(NullOptions{});
+  Options options;
+  options.profile = Profile::kDefault;
+  Context context(*backend, options);
+  SamplePlan plan = context.HeadlinePlan(1.0, 0.2, 9);
+  EXPECT_DOUBLE_EQ(plan.warmup_seconds, 1.0);
+  EXPECT_DOUBLE_EQ(plan.sample_seconds, 0.2);
+  EXPECT_EQ(plan.repeats, 9);
+  SamplePlan lower = context.HeadlinePlan(0, 0, 1);  // never below the profile's own plan
+  EXPECT_DOUBLE_EQ(lower.warmup_seconds, context.plan().warmup_seconds);
+  EXPECT_EQ(lower.repeats, context.plan().repeats);
+  options.profile = Profile::kQuick;
+  Context quick(*backend, options);
+  EXPECT_EQ(quick.HeadlinePlan(1.0, 0.2, 9).repeats, quick.plan().repeats);
+  EXPECT_DOUBLE_EQ(quick.HeadlinePlan(1.0, 0.2, 9).sample_seconds, quick.plan().sample_seconds);
+}
+
 TEST(BenchStats, MedianMinMax) {
   Measurement m{.samples = {5, 1, 4, 2}};
   Summarize(m);
