@@ -76,10 +76,15 @@ for version, files in data["releases"].items():
 Result<std::vector<PypiRelease>> AskPypi(const std::string& package) {
   CliRun run = testing::RunCli({"python3", "-c", kPypiScript, package},
                                std::chrono::milliseconds(40000));
-  if (run.exit_code != 0)
+  if (run.exit_code != 0) {
+    std::string last;  // the exception line ends Python's traceback
+    std::istringstream err(run.err);
+    for (std::string line; std::getline(err, line);)
+      if (!line.empty()) last = line;
     return Fail(ErrorKind::kNotFound, "python3 could not read https://pypi.org/pypi/" + package +
                                           "/json (exit " + std::to_string(run.exit_code) +
-                                          "): " + run.err.substr(run.err.size() > 400 ? run.err.size() - 400 : 0));
+                                          "): " + last);
+  }
   std::vector<PypiRelease> out;
   std::istringstream lines(run.out);
   std::string version;
