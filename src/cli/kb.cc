@@ -64,9 +64,11 @@ TableSummary Summarize(const DataFile& file) {
 }
 
 json SummaryJson(const TableSummary& t, bool sources) {
-  json j = {{"name", t.name},     {"origin", t.origin},
+  json j = {{"name", t.name},
+            {"origin", t.origin},
             {"hash", fmt::format("{:08x}", t.hash)},
-            {"rows", t.rows},     {"sources", t.cited.size()},
+            {"rows", t.rows},
+            {"sources", t.cited.size()},
             {"checked", t.meta.checked ? json(*t.meta.checked) : json(nullptr)},
             {"newest_release",
              t.meta.newest_release ? json(t.meta.newest_release->text) : json(nullptr)}};
@@ -78,9 +80,10 @@ json SummaryJson(const TableSummary& t, bool sources) {
 }  // namespace
 
 int RunKb(const std::vector<std::string>& args) {
-  CLI::App app("List the knowledge base: each data file, its rows, its origin, the date its rows "
-               "were last checked against their sources, and its sources.",
-               "dlrig kb");
+  CLI::App app(
+      "List the knowledge base: each data file, its rows, its origin, the date its rows "
+      "were last checked against their sources, and its sources.",
+      "dlrig kb");
   bool sources = false, as_json = false;
   app.add_flag("--sources", sources, "list every distinct source of every file");
   app.add_flag("--json", as_json, "machine-readable output (schema dlrig.kb/1)");

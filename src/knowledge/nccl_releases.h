@@ -13,10 +13,10 @@
 namespace dlrig {
 
 struct NcclRelease {
-  Version release;             ///< "2.32": every 2.32.z
-  std::vector<Version> cu12;   ///< nvidia-nccl-cu12 versions, oldest first; empty: none
-  std::vector<Version> cu13;   ///< nvidia-nccl-cu13 versions, oldest first; empty: none
-  std::string first_upload;    ///< "2026-09-22"
+  Version release;            ///< "2.32": every 2.32.z
+  std::vector<Version> cu12;  ///< nvidia-nccl-cu12 versions, oldest first; empty: none
+  std::vector<Version> cu13;  ///< nvidia-nccl-cu13 versions, oldest first; empty: none
+  std::string first_upload;   ///< "2026-09-22"
   std::string source;
 };
 

@@ -23,11 +23,13 @@ Result<TableMeta> ReadTableMeta(const toml::table& doc, std::string_view file) {
   const toml::node* node = doc.get("meta");
   if (node == nullptr) return meta;
   const toml::table* table = node->as_table();
-  if (table == nullptr) return Fail(ErrorKind::kMalformed, std::string(file) + ": [meta] is not a table");
+  if (table == nullptr)
+    return Fail(ErrorKind::kMalformed, std::string(file) + ": [meta] is not a table");
   RowReader row(*table, std::string(file) + " [meta]");
   std::string checked = row.String("checked", Need::kRequired);
   meta.newest_release = row.Ver("newest_release", Need::kOptional);
-  if (!checked.empty() && !IsIsoDate(checked)) row.Problem("has checked '" + checked + "', not YYYY-MM-DD");
+  if (!checked.empty() && !IsIsoDate(checked))
+    row.Problem("has checked '" + checked + "', not YYYY-MM-DD");
   if (auto done = row.Finish(); !done) return tl::unexpected(done.error());
   meta.checked = checked;
   return meta;

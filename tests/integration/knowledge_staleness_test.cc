@@ -44,8 +44,9 @@ std::vector<std::string> StaleReleases(const Known& known, const std::vector<Pyp
     bool missing_patch = false;
     if (!newer && known.torch != nullptr) {
       const TorchRelease* rel = known.torch->Release(r.version);
-      missing_patch = rel != nullptr && std::none_of(rel->patches.begin(), rel->patches.end(),
-                                                     [&](const Version& p) { return p == r.version; });
+      missing_patch =
+          rel != nullptr && std::none_of(rel->patches.begin(), rel->patches.end(),
+                                         [&](const Version& p) { return p == r.version; });
     }
     if (newer || missing_patch)
       stale.push_back(r.version.text + " (" + std::to_string(static_cast<int>(r.age_days)) +
@@ -74,8 +75,8 @@ for version, files in data["releases"].items():
 
 /// The package's final releases, or the reason PyPI could not be asked.
 Result<std::vector<PypiRelease>> AskPypi(const std::string& package) {
-  CliRun run = testing::RunCli({"python3", "-c", kPypiScript, package},
-                               std::chrono::milliseconds(40000));
+  CliRun run =
+      testing::RunCli({"python3", "-c", kPypiScript, package}, std::chrono::milliseconds(40000));
   if (run.exit_code != 0) {
     std::string last;  // the exception line ends Python's traceback
     std::istringstream err(run.err);
@@ -104,14 +105,15 @@ Version NewestOf(const char* table) {
 
 void ExpectCurrent(const std::string& package, const Known& known, const char* table) {
   auto pypi = AskPypi(package);
-  if (!pypi) GTEST_SKIP() << "PyPI unreachable, staleness of " << table
-                          << " not checked: " << pypi.error().message;
+  if (!pypi)
+    GTEST_SKIP() << "PyPI unreachable, staleness of " << table
+                 << " not checked: " << pypi.error().message;
   auto stale = StaleReleases(known, *pypi, kGraceDays);
   std::string list;
   for (const auto& s : stale) list += "\n  " + s;
   EXPECT_TRUE(stale.empty()) << "data/" << table << " knows " << package << " up to "
-                             << known.newest.text << ", but PyPI has, for more than "
-                             << kGraceDays << " days:" << list
+                             << known.newest.text << ", but PyPI has, for more than " << kGraceDays
+                             << " days:" << list
                              << "\nread the new releases and update the table and its [meta]";
 }
 
@@ -119,7 +121,7 @@ TEST(KnowledgeStaleness, TheRuleFlagsOnlyOldNewerReleases) {
   Known known{*Version::Parse("2.15.0")};
   std::vector<PypiRelease> pypi = {{*Version::Parse("2.14.1"), 300},
                                    {*Version::Parse("2.15.0"), 90},
-                                   {*Version::Parse("2.16.0"), 30},    // too new to count
+                                   {*Version::Parse("2.16.0"), 30},   // too new to count
                                    {*Version::Parse("2.16.1"), 61}};  // stale
   auto stale = StaleReleases(known, pypi, kGraceDays);
   ASSERT_EQ(stale.size(), 1u);

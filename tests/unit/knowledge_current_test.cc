@@ -44,9 +44,10 @@ TEST(KnowledgeCurrentTest, MalformedMetaIsRefusedWithTheFileName) {
   ASSERT_TRUE(ok);
   EXPECT_EQ(*ok->checked, "2026-12-07");
   EXPECT_EQ(ok->newest_release->text, "2.15.0");
-  for (const char* bad : {"[meta]\nnewest_release = \"2.15.0\"\n", "[meta]\nchecked = \"07.12.2026\"\n",
-                          "[meta]\nchecked = \"2026-13-07\"\n",
-                          "[meta]\nchecked = \"2026-12-07\"\nchekced = \"x\"\n", "meta = 3\n"}) {
+  for (const char* bad :
+       {"[meta]\nnewest_release = \"2.15.0\"\n", "[meta]\nchecked = \"07.12.2026\"\n",
+        "[meta]\nchecked = \"2026-13-07\"\n", "[meta]\nchecked = \"2026-12-07\"\nchekced = \"x\"\n",
+        "meta = 3\n"}) {
     auto r = parse(bad);
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().kind, ErrorKind::kMalformed);
@@ -170,13 +171,17 @@ TEST(KnowledgeCurrentTest, NcclWheelsThrough232) {
   const NcclRelease* pinned = n->Find(V("2.30.7"));
   ASSERT_TRUE(pinned);
   EXPECT_EQ(pinned->cu13.back().text, "2.30.7");
-  for (const char* bad : {"[[nccl]]\nrelease = \"2.32\"\ncu13 = [\"2.31.2\"]\nfirst_upload = \"x\"\nsource = \"t\"\n",
-                          "[[nccl]]\nrelease = \"2.32\"\nfirst_upload = \"x\"\nsource = \"t\"\n",
-                          "[[nccl]]\nrelease = \"2.32\"\ncu13 = [\"2.32.6\", \"2.32.3\"]\nfirst_upload = \"x\"\nsource = \"t\"\n",
-                          "[[nccl]]\nrelease = \"2.32\"\ncu13 = [\"2.32.6\"]\nfirst_upload = \"x\"\nsource = \"t\"\ncu11 = [\"2.32.6\"]\n"}) {
+  for (const char* bad :
+       {"[[nccl]]\nrelease = \"2.32\"\ncu13 = [\"2.31.2\"]\nfirst_upload = \"x\"\nsource = \"t\"\n",
+        "[[nccl]]\nrelease = \"2.32\"\nfirst_upload = \"x\"\nsource = \"t\"\n",
+        "[[nccl]]\nrelease = \"2.32\"\ncu13 = [\"2.32.6\", \"2.32.3\"]\nfirst_upload = "
+        "\"x\"\nsource = \"t\"\n",
+        "[[nccl]]\nrelease = \"2.32\"\ncu13 = [\"2.32.6\"]\nfirst_upload = \"x\"\nsource = "
+        "\"t\"\ncu11 = [\"2.32.6\"]\n"}) {
     auto r2 = NcclReleases::Parse(bad);
     ASSERT_FALSE(r2) << bad;
-    EXPECT_NE(r2.error().message.find("nccl.toml [[nccl]]"), std::string::npos) << r2.error().message;
+    EXPECT_NE(r2.error().message.find("nccl.toml [[nccl]]"), std::string::npos)
+        << r2.error().message;
   }
 }
 

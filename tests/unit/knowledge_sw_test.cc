@@ -297,14 +297,15 @@ TEST(KnowledgeSwTest, MalformedPytorchTableNamesTheRow) {
                                        Build("5.0")),
                   "torchvison");
   ExpectMalformed(PytorchBuilds::Parse(Release()), "[[build]]");
-  ASSERT_TRUE(PytorchBuilds::Parse(Release("cu124", "source = \"t\"\npatches = [\"2.5.0\", \"2.5.1\"]\n") +
-                                   Build("5.0")));
+  ASSERT_TRUE(PytorchBuilds::Parse(
+      Release("cu124", "source = \"t\"\npatches = [\"2.5.0\", \"2.5.1\"]\n") + Build("5.0")));
   ExpectMalformed(PytorchBuilds::Parse(Release("cu124", "source = \"t\"\npatches = [\"2.6.0\"]\n") +
                                        Build("5.0")),
                   "patch '2.6.0'");
-  ExpectMalformed(PytorchBuilds::Parse(Release("cu124", "source = \"t\"\npatches = [\"2.5.1\", \"2.5.0\"]\n") +
-                                       Build("5.0")),
-                  "out of order");
+  ExpectMalformed(
+      PytorchBuilds::Parse(Release("cu124", "source = \"t\"\npatches = [\"2.5.1\", \"2.5.0\"]\n") +
+                           Build("5.0")),
+      "out of order");
   ExpectMalformed(PytorchBuilds::Parse("[[release]]\nversion = "), "pytorch.toml");
 }
 
