@@ -94,11 +94,15 @@ TensorflowBuild ParseTensorflow(RowReader& row) {
   b.bazel = Required(row, "bazel");
   b.cudnn = Required(row, "cudnn");
   b.cuda = Required(row, "cuda");
+  b.and_cuda = Plain(row, "and_cuda", Need::kOptional);
+  b.and_cuda_min_driver = Plain(row, "and_cuda_min_driver", Need::kOptional);
   b.confirmed = Confirmed(row);
   b.source = row.String("source", Need::kRequired);
   if (b.compiler != "gcc" && b.compiler != "clang")
     row.Problem("has compiler other than gcc/clang");
   if (b.python_max < b.python_min) row.Problem("has python_max below python_min");
+  if (b.and_cuda.has_value() != b.and_cuda_min_driver.has_value())
+    row.Problem("needs and_cuda and and_cuda_min_driver together");
   return b;
 }
 

@@ -25,6 +25,11 @@ struct TensorflowBuild {
   Version bazel;
   Version cudnn;  ///< "8.9"
   Version cuda;   ///< "12.3"
+  /// The CUDA of the wheels `tensorflow[and-cuda]` installs ("12.2"); nullopt: the release has
+  /// no [and-cuda] extra, and plain `tensorflow` installs no CUDA libraries.
+  std::optional<Version> and_cuda;
+  /// The Linux driver those wheels need ("525.60.13"); set exactly when and_cuda is.
+  std::optional<Version> and_cuda_min_driver;
   bool confirmed = false;
   std::string source;
 };

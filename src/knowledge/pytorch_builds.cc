@@ -65,10 +65,29 @@ bool Before(const CudaArch& a, const CudaArch& b) {
   return a.major != b.major ? a.major < b.major : a.minor < b.minor;
 }
 
+/// `patches`: X.Y.Z of the row's release, strictly ascending.
+std::vector<Version> Patches(RowReader& row, const Version& release) {
+  std::vector<Version> out;
+  for (const auto& text : row.Strings("patches", Need::kOptional)) {
+    auto v = Version::Parse(text);
+    if (!v || !v->suffix.empty() || v->parts.size() != 3 || !SameRelease(*v, release)) {
+      row.Problem("has patch '" + text + "', not " + release.text + ".Z");
+      return out;
+    }
+    if (!out.empty() && !(out.back() < *v)) {
+      row.Problem("has patches out of order at '" + text + "'");
+      return out;
+    }
+    out.push_back(*v);
+  }
+  return out;
+}
+
 Result<TorchRelease> ParseRelease(const toml::table& table, const std::string& where) {
   RowReader row(table, where);
   TorchRelease r;
   r.version = PlainVersion(row, "version");
+  r.patches = Patches(row, r.version);
   r.python_min = PlainVersion(row, "python_min");
   r.python_max = PlainVersion(row, "python_max");
   r.free_threaded = row.Strings("free_threaded", Need::kOptional);
@@ -221,6 +240,12 @@ std::optional<Version> PytorchBuilds::TorchvisionFor(const Version& torch) const
 std::optional<Version> PytorchBuilds::TorchaudioFor(const Version& torch) const {
   const TorchRelease* r = Release(torch);
   return r ? r->torchaudio : std::nullopt;
+}
+
+std::optional<Version> PytorchBuilds::NewestPatch(const Version& torch) const {
+  const TorchRelease* r = Release(torch);
+  if (r == nullptr || r->patches.empty()) return std::nullopt;
+  return r->patches.back();
 }
 
 std::vector<std::string> PytorchBuilds::VariantsFor(const Version& torch) const {

@@ -29,6 +29,9 @@ Result<std::vector<CudaArch>> ParseArchList(std::string_view text);
 
 struct TorchRelease {
   Version version;                         ///< "2.5": every 2.5.x
+  /// Every final X.Y.Z PyPI serves for the release, oldest first ("2.14.0", "2.14.1"): what an
+  /// exact pin may name; empty where the table does not list them.
+  std::vector<Version> patches;
   Version python_min, python_max;          ///< CPython with wheels, inclusive
   std::vector<std::string> free_threaded;  ///< "3.13" for cp313t wheels
   std::vector<std::string> variants;       ///< "cu118", "cu121", ... (CUDA only)
@@ -69,6 +72,9 @@ class PytorchBuilds {
   std::optional<Version> TorchaudioFor(const Version& torch) const;
   /// The CUDA variants of `torch`'s release; empty when the table lacks it.
   std::vector<std::string> VariantsFor(const Version& torch) const;
+  /// The newest X.Y.Z listed for `torch`'s release (what "X.Y.*" resolves to); nullopt when the
+  /// table lacks the release or lists no patches.
+  std::optional<Version> NewestPatch(const Version& torch) const;
 
   const std::vector<TorchRelease>& releases() const { return releases_; }
   const std::vector<TorchBuild>& builds() const { return builds_; }

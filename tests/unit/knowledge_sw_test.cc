@@ -56,13 +56,47 @@ TEST(KnowledgeSwTest, EveryTableParsesAndEveryRowIsSourced) {
   for (const auto& s : sources) EXPECT_GT(s.size(), 20u) << "thin source: " << s;
 }
 
-TEST(KnowledgeSwTest, TorchReleasesRunFrom112To213) {
+TEST(KnowledgeSwTest, TorchReleasesRunFrom112To215) {
   const auto& t = Torch();
-  ASSERT_GE(t.releases().size(), 16u);
+  ASSERT_GE(t.releases().size(), 18u);
   EXPECT_EQ(t.releases().front().version.MajorMinor(), "1.12");
+  EXPECT_EQ(t.releases().back().version.MajorMinor(), "2.15");
   EXPECT_TRUE(t.Release(V("2.10.0")));
-  EXPECT_TRUE(t.Release(V("2.13.0")));
+  EXPECT_TRUE(t.Release(V("2.14.1")));
   EXPECT_FALSE(t.Release(V("1.11.0")));
+}
+
+TEST(KnowledgeSwTest, TorchPatchesAreThePypiReleases) {
+  const auto& t = Torch();
+  // pip index versions torch (2026-12-07): 2.14.0, 2.14.1, 2.15.0.
+  const TorchRelease* r = t.Release(V("2.14"));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->patches.size(), 2u);
+  EXPECT_EQ(r->patches[0].text, "2.14.0");
+  EXPECT_EQ(r->patches[1].text, "2.14.1");
+  EXPECT_EQ(t.NewestPatch(V("2.14.0+cu126"))->text, "2.14.1");
+  EXPECT_EQ(t.NewestPatch(V("2.15"))->text, "2.15.0");
+  EXPECT_FALSE(t.NewestPatch(V("3.0")));
+  for (const auto& rel : t.releases()) {
+    ASSERT_FALSE(rel.patches.empty()) << rel.version.text;
+    for (const auto& p : rel.patches)
+      EXPECT_EQ(p.MajorMinor(), rel.version.MajorMinor()) << rel.version.text;
+  }
+}
+
+TEST(KnowledgeSwTest, Torch215IsCu132OnPypiAndNeedsPython311) {
+  // PyPI wheel torch-2.15.0: version.py 2.15.0+cu132, Requires-Python >=3.11, cp315 wheels.
+  const auto& t = Torch();
+  const TorchRelease* r = t.Release(V("2.15.0"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->pypi_default, "cu132");
+  EXPECT_EQ(r->python_min.text, "3.11");
+  EXPECT_EQ(r->python_max.text, "3.15");
+  EXPECT_EQ(*t.VariantOf(V("2.14.1")), "cu130");
+  const TorchBuild* b = t.Find(V("2.15.0"));
+  ASSERT_TRUE(b);
+  EXPECT_TRUE(b->confirmed);
+  EXPECT_EQ(b->arch_list, "7.5;8.0;8.6;9.0;10.0;12.0");
 }
 
 TEST(KnowledgeSwTest, EveryTorchVariantIsACudaTheDriverTableKnows) {
@@ -97,21 +131,29 @@ TEST(KnowledgeSwTest, ArchListsAreStrictlyAscendingAndPtxOnlyLast) {
 }
 
 TEST(KnowledgeSwTest, TorchvisionStepsByOneMinorPerTorchRelease) {
-  // pytorch/vision's table pairs each torch X.Y with one torchvision 0.N, N rising by one.
+  // pytorch/vision's table pairs each torch X.Y with one torchvision 0.N, N rising by one, up to
+  // 2.14; torchvision 0.29.1+ require torch>=2.14.0 and no 0.30 exists, so 2.15 keeps 0.29.
   const TorchRelease* previous = nullptr;
   for (const auto& r : Torch().releases()) {
     ASSERT_TRUE(r.torchvision) << r.version.text;
     EXPECT_EQ(r.torchvision->major(), 0) << r.version.text;
-    if (previous != nullptr) {
+    if (previous != nullptr && r.version.MajorMinor() != "2.15") {
       EXPECT_EQ(r.torchvision->minor(), previous->torchvision->minor() + 1) << r.version.text;
     }
     previous = &r;
   }
-  // torchaudio follows torch's own number from 2.0 (pytorch/audio's compatibility matrix).
-  for (const auto& r : Torch().releases())
-    if (r.torchaudio && r.version.major() >= 2) {
+  EXPECT_EQ(Torch().TorchvisionFor(V("2.15.0"))->MajorMinor(), "0.29");
+  // torchaudio follows torch's own number from 2.0 to 2.11 (pytorch/audio's compatibility
+  // matrix, then each wheel's Requires-Dist torch==X.Y.Z); 2.11.1 is the last torchaudio and
+  // requires torch>=2.11, so every newer torch goes with 2.11.
+  for (const auto& r : Torch().releases()) {
+    if (r.version.major() < 2) continue;
+    ASSERT_TRUE(r.torchaudio) << r.version.text;
+    if (r.version.minor() <= 11)
       EXPECT_EQ(r.torchaudio->MajorMinor(), r.version.MajorMinor());
-    }
+    else
+      EXPECT_EQ(r.torchaudio->MajorMinor(), "2.11") << r.version.text;
+  }
 }
 
 TEST(KnowledgeSwTest, TorchLookupsFromTheVersionString) {
@@ -150,12 +192,43 @@ TEST(KnowledgeSwTest, Cu130DropsMaxwellPascalVoltaAndShipsPtx) {
 }
 
 TEST(KnowledgeSwTest, UnconfirmedArchListsSaySo) {
-  // 2.8 cu128: the build script keeps sm_70, the release notes say it was dropped.
-  const TorchBuild* b = Torch().Find(V("2.8.0+cu128"));
+  // 2.11 cu128: Volta's removal is known only secondhand.
+  const TorchBuild* b = Torch().Find(V("2.11.0+cu128"));
   ASSERT_TRUE(b);
   EXPECT_FALSE(b->confirmed);
   EXPECT_TRUE(Torch().Find(V("2.8.0+cu129"))->confirmed);
-  EXPECT_FALSE(Torch().Find(V("2.11.0+cu130")));  // not found by the research: left out
+  EXPECT_FALSE(Torch().Find(V("2.14.0+cu134")));  // not found anywhere: left out
+  EXPECT_FALSE(Torch().Find(V("2.15.0+cu126")));
+  // 2.11 cu126 keeps Pascal; its list is known from a get_arch_list() in PyTorch's tracker.
+  const TorchBuild* pascal = Torch().Find(V("2.11.0+cu126"));
+  ASSERT_TRUE(pascal);
+  EXPECT_FALSE(pascal->confirmed);
+  EXPECT_TRUE(HasArch(*pascal, 6, 0));
+  EXPECT_FALSE(HasArch(*Torch().Find(V("2.11.0+cu128")), 7, 0));
+  EXPECT_FALSE(Torch().Find(V("2.6.0+cu118"))->confirmed);
+}
+
+TEST(KnowledgeSwTest, ArchListsReadFromThePypiWheels) {
+  // libtorch_cuda.so of the PyPI wheels (2026-12-07): 2.8 cu128 kept sm_70 (the release notes
+  // said otherwise); the cu130 wheels of 2.11-2.14 carry no PTX; 2.7 cu126 keeps Maxwell.
+  const TorchBuild* b = Torch().Find(V("2.8.0"));
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->variant, "cu128");
+  EXPECT_TRUE(b->confirmed);
+  EXPECT_TRUE(HasArch(*b, 7, 0));
+  for (const char* v : {"2.11.0", "2.12.1", "2.13.0", "2.14.1"}) {
+    const TorchBuild* c = Torch().Find(V(v));
+    ASSERT_TRUE(c) << v;
+    EXPECT_EQ(c->variant, "cu130") << v;
+    EXPECT_TRUE(c->confirmed) << v;
+    EXPECT_EQ(c->archs.back(), (CudaArch{12, 0, false})) << v;
+    EXPECT_FALSE(HasArch(*c, 7, 0)) << v;
+  }
+  const TorchBuild* old = Torch().Find(V("2.7.1"));
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->variant, "cu126");
+  EXPECT_TRUE(HasArch(*old, 5, 0));
+  EXPECT_TRUE(HasArch(*old, 6, 0));
 }
 
 TEST(KnowledgeSwTest, CompanionPackagesAndVariants) {
@@ -165,7 +238,8 @@ TEST(KnowledgeSwTest, CompanionPackagesAndVariants) {
   EXPECT_EQ(t.TorchvisionFor(V("1.12.1"))->MajorMinor(), "0.13");
   EXPECT_EQ(t.TorchaudioFor(V("1.13.1"))->MajorMinor(), "0.13");
   EXPECT_EQ(t.TorchaudioFor(V("2.6.0"))->MajorMinor(), "2.6");
-  EXPECT_FALSE(t.TorchaudioFor(V("2.7.0")));  // no sourced row
+  EXPECT_EQ(t.TorchaudioFor(V("2.7.0"))->MajorMinor(), "2.7");
+  EXPECT_EQ(t.TorchaudioFor(V("2.15.0"))->MajorMinor(), "2.11");  // the last torchaudio
   EXPECT_FALSE(t.TorchvisionFor(V("3.0.0")));
   EXPECT_EQ(t.VariantsFor(V("2.11.0")), (std::vector<std::string>{"cu126", "cu128", "cu130"}));
   EXPECT_TRUE(t.VariantsFor(V("1.0")).empty());
@@ -223,6 +297,15 @@ TEST(KnowledgeSwTest, MalformedPytorchTableNamesTheRow) {
                                        Build("5.0")),
                   "torchvison");
   ExpectMalformed(PytorchBuilds::Parse(Release()), "[[build]]");
+  ASSERT_TRUE(PytorchBuilds::Parse(
+      Release("cu124", "source = \"t\"\npatches = [\"2.5.0\", \"2.5.1\"]\n") + Build("5.0")));
+  ExpectMalformed(PytorchBuilds::Parse(Release("cu124", "source = \"t\"\npatches = [\"2.6.0\"]\n") +
+                                       Build("5.0")),
+                  "patch '2.6.0'");
+  ExpectMalformed(
+      PytorchBuilds::Parse(Release("cu124", "source = \"t\"\npatches = [\"2.5.1\", \"2.5.0\"]\n") +
+                           Build("5.0")),
+      "out of order");
   ExpectMalformed(PytorchBuilds::Parse("[[release]]\nversion = "), "pytorch.toml");
 }
 

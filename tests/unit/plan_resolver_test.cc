@@ -72,8 +72,9 @@ TEST(PlanResolver, ImpossibleWithoutDriverUpgradeNamesTheConstraint) {
   ASSERT_FALSE(plan);
   EXPECT_EQ(plan.error().constraint, "driver");
   ASSERT_GE(plan.error().alternatives.size(), 2u);
-  EXPECT_NE(plan.error().alternatives[1].find("torch==2.5.* cu118"), std::string::npos)
-      << plan.error().alternatives[1];  // 470 runs 11.8 through minor-version compatibility
+  EXPECT_NE(plan.error().alternatives[1].find("torch==2.7.* cu118"), std::string::npos)
+      << plan.error().alternatives[1];  // 470 runs 11.8 through minor-version compatibility;
+                                        // 2.7 is the last release with a cu118 build
 }
 
 TEST(PlanResolver, UpgradeDriverForVoltaStopsAtItsLastBranch) {
