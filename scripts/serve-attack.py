@@ -6,8 +6,10 @@ whose keep-alive connection was closed would, and measures every scrape from con
 last byte. During the attack a separate process holds IDLE connections that send nothing,
 SLOWLORIS connections that send a request head one byte every DRIP seconds, and NONREADING
 connections that pipeline requests with a 4 KiB receive buffer and never read; whatever serve
-closes is opened again after a short pause, so the numbers stay held. Prints, per phase, the
-scrapes, failures, p50/p99/max latency of the scrapes served, and serve's RSS (VmRSS, VmHWM) and descriptor count.
+closes is opened again after REOPEN seconds, so the numbers stay held (a non-reading one is
+replaced every RENEW seconds: its end cannot be seen without reading). Prints, per phase, the
+scrapes, failures, p50/p99/max latency of the scrapes served, serve's CPU use, RSS (VmRSS,
+VmHWM) and descriptor count (its connections), and how many connections the attacker opened.
 Exit status 0 when the attack phase meets the goals (no failed scrape, p99 <= --goal-p99-ms).
 
 Standard library only. Usage:
@@ -59,9 +61,12 @@ def raise_fd_limit():
 
 
 def proc_status(pid):
-    """VmRSS and VmHWM in KiB, and the number of open descriptors."""
-    out = {"rss": 0, "hwm": 0, "fds": 0}
+    """VmRSS and VmHWM in KiB, the number of open descriptors, CPU seconds used."""
+    out = {"rss": 0, "hwm": 0, "fds": 0, "cpu": 0.0}
     try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        out["cpu"] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         with open(f"/proc/{pid}/status") as f:
             for line in f:
                 if line.startswith("VmRSS:"):
@@ -74,20 +79,25 @@ def proc_status(pid):
     return out
 
 
-def scrape(port, timeout):
-    """One GET /metrics on a new connection; (seconds, None) or (seconds, reason)."""
+def scrape(port, timeout, steps=None):
+    """One GET /metrics on a new connection; (seconds, None) or (seconds, reason). `steps`, a
+    list, gets the seconds to connected and to the first byte of the answer."""
     start = time.perf_counter()
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            connected = time.perf_counter()
             s.settimeout(timeout)
             s.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-            data = b""
+            data = s.recv(65536)
+            first = time.perf_counter()
             while True:
                 chunk = s.recv(65536)
                 if not chunk:
                     break
                 data += chunk
         took = time.perf_counter() - start
+        if steps is not None:
+            steps += [connected - start, first - start]
         head, _, body = data.partition(b"\r\n\r\n")
         if not head.startswith(b"HTTP/1.1 200"):
             return took, "answer: " + repr(head[:40])
@@ -102,8 +112,9 @@ def scrape(port, timeout):
 # ---- the attacker: one process, one poll loop over every connection ----
 
 class Attacker:
-    def __init__(self, port, source, idle, slow, nonreading, drip_s):
+    def __init__(self, port, source, idle, slow, nonreading, drip_s, reopen_s, renew_s):
         self.port, self.source, self.drip_s = port, source, drip_s
+        self.reopen_s, self.renew_s = reopen_s, renew_s
         self.want = {"idle": idle, "slowloris": slow, "nonreading": nonreading}
         self.socks = {}  # fd -> (kind, socket, bytes of DRIP sent)
         self.poller = select.poll()
@@ -131,19 +142,20 @@ class Attacker:
         except OSError:
             s.close()
             self.failed_connects += 1
-            self.due.append((time.monotonic() + 0.5, kind))
+            self.due.append((time.monotonic() + self.reopen_s, kind))
             return
         self.opened[kind] += 1
-        self.socks[s.fileno()] = [kind, s, 0]
+        self.socks[s.fileno()] = [kind, s, 0, time.monotonic()]
         events = select.POLLRDHUP if kind == "nonreading" else select.POLLRDHUP | select.POLLIN
         self.poller.register(s.fileno(), events)
 
-    def lost(self, fd):
-        kind, s, _ = self.socks.pop(fd)
+    def lost(self, fd, by_server=True):
+        kind, s = self.socks.pop(fd)[:2]
         self.poller.unregister(fd)
         s.close()
-        self.closed_by_server[kind] += 1
-        self.due.append((time.monotonic() + 0.5, kind))
+        if by_server:
+            self.closed_by_server[kind] += 1
+        self.due.append((time.monotonic() + (self.reopen_s if by_server else 0), kind))
 
     def run(self, seconds, report):
         for kind, n in self.want.items():
@@ -155,7 +167,7 @@ class Attacker:
             for fd, ev in self.poller.poll(100):
                 if fd not in self.socks:
                     continue
-                kind, s, _ = self.socks[fd]
+                kind, s = self.socks[fd][:2]
                 if kind != "nonreading" and ev & select.POLLIN and not ev & select.POLLRDHUP:
                     try:  # an idle or slow connection was answered (408/431): read it away
                         if s.recv(65536):
@@ -166,6 +178,9 @@ class Attacker:
                         pass
                 self.lost(fd)
             now = time.monotonic()
+            for fd, entry in list(self.socks.items()):
+                if entry[0] == "nonreading" and now - entry[3] >= self.renew_s:
+                    self.lost(fd, by_server=False)
             if now >= next_drip:
                 next_drip = now + self.drip_s
                 for fd, entry in list(self.socks.items()):
@@ -182,19 +197,21 @@ class Attacker:
         held = {k: sum(1 for e in self.socks.values() if e[0] == k) for k in self.want}
         report.send({"opened": self.opened, "closed_by_server": self.closed_by_server,
                      "held_at_end": held, "failed_connects": self.failed_connects})
-        for _, s, _ in self.socks.values():
-            s.close()
+        for entry in self.socks.values():
+            entry[1].close()
 
 
-def attack(port, source, idle, slow, nonreading, drip_s, seconds, report):
+def attack(args, port, seconds, report):
     raise_fd_limit()
-    Attacker(port, source, idle, slow, nonreading, drip_s).run(seconds, report)
+    os.nice(10)  # the load generator yields to serve and the scraper, as if on another host
+    Attacker(port, args.attack_from, args.idle, args.slowloris, args.nonreading, args.drip_s,
+             args.reopen_s, args.renew_s).run(seconds, report)
 
 
 # ---- the measurement ----
 
 def phase(name, port, pid, seconds, rate, timeout):
-    latencies, failures, reasons, status = [], 0, {}, []
+    latencies, failures, reasons, status, slowest = [], 0, {}, [], []
     start = time.monotonic()
     next_status = start
     i = 0
@@ -208,20 +225,25 @@ def phase(name, port, pid, seconds, rate, timeout):
         if time.monotonic() >= next_status:
             status.append(proc_status(pid))
             next_status += 0.5
-        took, error = scrape(port, timeout)
+        steps = []
+        took, error = scrape(port, timeout, steps)
         if not error:  # latency of the scrapes served; the failed are counted apart
             latencies.append(took * 1000)
+            slowest = sorted(slowest + [(took, steps, time.monotonic() - start)])[-3:]
         if error:
             failures += 1
             reasons[error] = reasons.get(error, 0) + 1
         i += 1
     status.append(proc_status(pid))
+    elapsed = time.monotonic() - start
     lat = sorted(latencies) or [float("nan")]
     q = statistics.quantiles(lat, n=100, method="inclusive") if len(lat) > 1 else lat * 99
     return {"phase": name, "scrapes": i, "failed": failures, "reasons": reasons,
             "p50": q[49], "p99": q[98], "max": lat[-1],
             "rss_max": max(s["rss"] for s in status), "rss_end": status[-1]["rss"],
-            "hwm": status[-1]["hwm"], "fds_max": max(s["fds"] for s in status)}
+            "hwm": status[-1]["hwm"], "fds_max": max(s["fds"] for s in status),
+            "cpu": 100 * (status[-1]["cpu"] - status[0]["cpu"]) / elapsed,
+            "slowest": slowest[::-1]}
 
 
 def main():
@@ -233,6 +255,10 @@ def main():
     ap.add_argument("--slowloris", type=int, default=300)
     ap.add_argument("--nonreading", type=int, default=60)
     ap.add_argument("--drip-s", type=float, default=2.0, help="seconds between slowloris bytes")
+    ap.add_argument("--reopen-s", type=float, default=0.5,
+                    help="pause before a connection serve closed is opened again")
+    ap.add_argument("--renew-s", type=float, default=5.0,
+                    help="a non-reading connection is replaced after this many seconds")
     ap.add_argument("--attack-from", default="127.0.0.1",
                     help="source address of the attack (127.0.0.2: another peer than the scraper)")
     ap.add_argument("--before-s", type=float, default=5)
@@ -279,9 +305,7 @@ def main():
         results = [phase("before", port, serve.pid, args.before_s, args.rate, args.timeout_s)]
         mine, theirs = multiprocessing.Pipe(duplex=False)
         attacker = multiprocessing.Process(
-            target=attack, args=(port, args.attack_from, args.idle,
-                                 args.slowloris, args.nonreading, args.drip_s,
-                                 args.attack_s + 2, theirs))
+            target=attack, args=(args, port, args.attack_s + 2, theirs))
         attacker.start()
         time.sleep(2)  # every connection opened before the measurement starts
         results.append(phase("attack", port, serve.pid, args.attack_s, args.rate,
@@ -297,17 +321,24 @@ def main():
         except subprocess.TimeoutExpired:
             serve.kill()
     print(f"{'phase':<7} {'scrapes':>7} {'failed':>6} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
-          f"{'VmRSS max':>10} {'VmRSS end':>10} {'VmHWM':>8} {'fds max':>7}")
+          f"{'VmRSS max':>10} {'VmRSS end':>10} {'VmHWM':>8} {'fds max':>7} {'CPU':>6}")
     for r in results:
         print(f"{r['phase']:<7} {r['scrapes']:>7} {r['failed']:>6} {r['p50']:>7.2f} "
               f"{r['p99']:>7.2f} {r['max']:>7.1f} {r['rss_max'] / 1024:>8.1f}Mi "
-              f"{r['rss_end'] / 1024:>8.1f}Mi {r['hwm'] / 1024:>6.1f}Mi {r['fds_max']:>7}")
+              f"{r['rss_end'] / 1024:>8.1f}Mi {r['hwm'] / 1024:>6.1f}Mi {r['fds_max']:>7} "
+              f"{r['cpu']:>5.1f}%")
         if r["reasons"]:
             print(f"        failures: {r['reasons']}")
+        print("        slowest: " + ", ".join(
+            f"{t * 1000:.1f} ms at {at:.1f} s (connected {c * 1000:.1f}, first byte {f * 1000:.1f})"
+            for t, (c, f), at in r["slowest"]))
     if stats:
-        print(f"attacker: opened {stats['opened']}, closed by serve {stats['closed_by_server']}, "
-              f"held at the end {stats['held_at_end']}, failed connects "
-              f"{stats['failed_connects']}")
+        opened = sum(stats["opened"].values())
+        print(f"attacker: opened {stats['opened']} ({opened / (args.attack_s + 2):.0f}/s), "
+              f"seen closed by serve {stats['closed_by_server']}, open on its side at the end "
+              f"{stats['held_at_end']}, failed connects {stats['failed_connects']}; serve's "
+              f"descriptors (fds max) count what it really held")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
     attack_phase = results[1]
     ok = attack_phase["failed"] == 0 and attack_phase["p99"] <= args.goal_p99_ms
     print(f"goal (attack phase: 0 failed, p99 <= {args.goal_p99_ms:g} ms): "

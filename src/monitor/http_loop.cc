@@ -28,6 +28,10 @@ constexpr int kAcceptsPerWake = 64;
 constexpr std::chrono::milliseconds kAcceptPause{100};
 /// A buffer that has held more than this is given back once empty.
 constexpr size_t kKeepCapacity = 4096;
+/// The kernel's send buffer per connection (it doubles this): what a client that pipelines
+/// requests and never reads can make the server produce before its answers stall, instead of
+/// the megabytes the kernel would allow on loopback. A large answer just takes more rounds.
+constexpr int kSendBufferBytes = 64 * 1024;
 
 /// Whom a connection comes from, for the per-peer cap: an IPv4 address or an IPv6 /64.
 struct PeerId {
@@ -90,12 +94,17 @@ class HttpServer::Loop {
   void AcceptSome(Clock::time_point now);
   void Admit(int fd, const sockaddr_storage& peer, Clock::time_point now);
   Connection* Victim(const PeerId* peer) const;
-  void Close(Connection& c);
+  /// How a connection ends: after its last answer with a FIN; dropped at a deadline or for
+  /// room with a reset, which frees at once what the kernel still holds for it (an unsent
+  /// answer, TIME_WAIT) instead of leaving that to a client that may never take it.
+  enum class Ending { kFin, kReset };
+  void Close(Connection& c, Ending ending = Ending::kFin);
   void Sweep(Clock::time_point now);
   void Wait(Connection& c, Clock::time_point since, std::chrono::milliseconds limit);
   void PauseAccepting(bool pause);
   bool Read(Connection& c);
   bool Flush(Connection& c);
+  bool ServeBuffered(Connection& c);
   void Serve(Connection& c);
   void Queue(Connection& c, const HttpResponse& response, bool head_only, bool keep_alive);
 
@@ -106,6 +115,9 @@ class HttpServer::Loop {
   uint64_t serial_ = 0;  ///< orders the waits: a smaller Connection::waiting began earlier
   Clock::time_point next_sweep_ = Clock::time_point::max();  ///< no deadline is earlier
   std::optional<Clock::time_point> paused_until_;
+  /// Connections with requests already read (pipelined), answered one per round so that one
+  /// client's queue cannot hold up everyone else's; epoll would not report them again.
+  std::vector<uint64_t> buffered_;
 };
 
 void HttpServer::Start() {
@@ -117,7 +129,9 @@ void HttpServer::Loop::Run() {
   while (!s_.stop_) {
     Clock::time_point wake = std::min(next_sweep_, paused_until_.value_or(next_sweep_));
     int timeout = -1;
-    if (wake != Clock::time_point::max()) {
+    if (!buffered_.empty()) {
+      timeout = 0;
+    } else if (wake != Clock::time_point::max()) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(wake - Clock::now());
       timeout = static_cast<int>(std::clamp<long long>(left.count() + 1, 0, 60000));
     }
@@ -125,6 +139,10 @@ void HttpServer::Loop::Run() {
     if (ready < 0 && errno != EINTR) break;
     if (s_.stop_) break;
     bool accept = false;
+    std::vector<uint64_t> buffered;
+    buffered.swap(buffered_);
+    for (uint64_t token : buffered)
+      if (Connection* c = Find(token)) OnEvent(*c, 0);
     for (int i = 0; i < ready; ++i) {
       if (events[i].data.u64 == kListenToken)
         accept = true;  // after the connections' events: theirs are served before any eviction
@@ -152,6 +170,8 @@ void HttpServer::Loop::OnEvent(Connection& c, uint32_t events) {
     alive = !(events & (EPOLLOUT | EPOLLHUP)) || Flush(c);
   else if (events & (EPOLLIN | EPOLLHUP))
     alive = Read(c);
+  else if (events == 0)  // a buffered request's turn
+    alive = ServeBuffered(c);
   uint32_t want = c.writing() ? EPOLLOUT : EPOLLIN;
   if (alive && want != c.watching) {
     epoll_event e{};
@@ -178,7 +198,7 @@ void HttpServer::Loop::AcceptSome(Clock::time_point now) {
       // Out of descriptors: room from the oldest waiting connection; with none to close, a
       // pause, not a spin on a listener that stays readable.
       if (Connection* victim = Victim(nullptr)) {
-        Close(*victim);
+        Close(*victim, Ending::kReset);
         continue;
       }
       paused_until_ = now + kAcceptPause;
@@ -198,9 +218,10 @@ void HttpServer::Loop::Admit(int fd, const sockaddr_storage& peer, Clock::time_p
   Connection* victim = from_peer >= s_.options_.max_per_peer         ? Victim(&key)
                        : open_ >= s_.options_.max_connections ? Victim(nullptr)
                                                               : nullptr;
-  if (victim != nullptr) Close(*victim);
-  int one = 1;
+  if (victim != nullptr) Close(*victim, Ending::kReset);
+  int one = 1, send_buffer = kSendBufferBytes;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // answers are one write
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof send_buffer);
   if (++generation_ == 0) generation_ = 1;
   auto c = std::make_unique<Connection>();
   c->fd = fd;
@@ -232,10 +253,15 @@ Connection* HttpServer::Loop::Victim(const PeerId* peer) const {
   return reading != nullptr ? reading : writing;
 }
 
-void HttpServer::Loop::Close(Connection& c) {
+void HttpServer::Loop::Close(Connection& c, Ending ending) {
   int fd = c.fd;
   epoll_ctl(s_.epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
-  shutdown(fd, SHUT_WR);  // a FIN after the last answer, before the descriptor goes
+  if (ending == Ending::kReset) {
+    linger reset{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+  } else {
+    shutdown(fd, SHUT_WR);  // a FIN after the last answer, before the descriptor goes
+  }
   close(fd);
   table_[static_cast<size_t>(fd)].reset();
   --open_;
@@ -247,7 +273,7 @@ void HttpServer::Loop::Sweep(Clock::time_point now) {
   for (auto& c : table_) {
     if (!c) continue;
     if (c->deadline <= now)
-      Close(*c);
+      Close(*c, Ending::kReset);
     else
       next_sweep_ = std::min(next_sweep_, c->deadline);
   }
@@ -281,20 +307,23 @@ bool HttpServer::Loop::Read(Connection& c) {
 }
 
 bool HttpServer::Loop::Flush(Connection& c) {
-  for (;;) {
-    while (c.out_sent < c.out.size()) {
-      ssize_t n = send(c.fd, c.out.data() + c.out_sent, c.out.size() - c.out_sent, MSG_NOSIGNAL);
-      if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
-      c.out_sent += static_cast<size_t>(n);
-    }
-    c.out.clear();
-    c.out_sent = 0;
-    Release(c.out);
-    if (c.close_after_write) return false;
-    Wait(c, Clock::now(), s_.options_.read_deadline);  // the next request's own deadline
-    Serve(c);  // a pipelined request may already be waiting
-    if (!c.writing()) return true;
+  while (c.out_sent < c.out.size()) {
+    ssize_t n = send(c.fd, c.out.data() + c.out_sent, c.out.size() - c.out_sent, MSG_NOSIGNAL);
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+    c.out_sent += static_cast<size_t>(n);
   }
+  c.out.clear();
+  c.out_sent = 0;
+  Release(c.out);
+  if (c.close_after_write) return false;
+  Wait(c, Clock::now(), s_.options_.read_deadline);  // the next request's own deadline
+  if (!c.in.empty()) buffered_.push_back(c.token);  // a pipelined request: next round
+  return true;
+}
+
+bool HttpServer::Loop::ServeBuffered(Connection& c) {
+  Serve(c);
+  return !c.writing() || Flush(c);
 }
 
 // Answers the request at the front of c.in, if a whole head has arrived.
