@@ -63,7 +63,7 @@ struct Connection {
   int fd = -1;
   uint64_t token = 0;  ///< generation << 32 | fd: an event for an earlier holder of fd is stale
   PeerId peer;
-  std::string in;   ///< never more than one request head: at most kMaxRequestHeadBytes + 4
+  std::string in;   ///< read ahead: one head, or pipelined ones; at most kMaxRequestHeadBytes + 4
   std::string out;  ///< the answer being sent; empty while waiting for a request
   size_t out_sent = 0;
   bool close_after_write = false;
@@ -215,7 +215,7 @@ void HttpServer::Loop::Admit(int fd, const sockaddr_storage& peer, Clock::time_p
   PeerId key = PeerOf(peer);
   size_t from_peer = std::count_if(table_.begin(), table_.end(),
                                    [&](const auto& c) { return c && c->peer == key; });
-  Connection* victim = from_peer >= s_.options_.max_per_peer         ? Victim(&key)
+  Connection* victim = from_peer >= s_.options_.max_per_peer  ? Victim(&key)
                        : open_ >= s_.options_.max_connections ? Victim(nullptr)
                                                               : nullptr;
   if (victim != nullptr) Close(*victim, Ending::kReset);
@@ -230,8 +230,7 @@ void HttpServer::Loop::Admit(int fd, const sockaddr_storage& peer, Clock::time_p
   epoll_event e{};
   e.events = EPOLLIN;
   e.data.u64 = c->token;
-  if (open_ >= s_.options_.max_connections ||
-      epoll_ctl(s_.epoll_fd_, EPOLL_CTL_ADD, fd, &e) != 0) {
+  if (open_ >= s_.options_.max_connections || epoll_ctl(s_.epoll_fd_, EPOLL_CTL_ADD, fd, &e) != 0) {
     close(fd);
     return;
   }
@@ -317,7 +316,7 @@ bool HttpServer::Loop::Flush(Connection& c) {
   Release(c.out);
   if (c.close_after_write) return false;
   Wait(c, Clock::now(), s_.options_.read_deadline);  // the next request's own deadline
-  if (!c.in.empty()) buffered_.push_back(c.token);  // a pipelined request: next round
+  if (!c.in.empty()) buffered_.push_back(c.token);   // a pipelined request: next round
   return true;
 }
 

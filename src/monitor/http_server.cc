@@ -143,8 +143,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Listen(const ListenAddress& addr
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (storage.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   // A long backlog: a burst of connections must not push a scrape's SYN into a retry.
-  if (bind(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0 ||
-      listen(fd, SOMAXCONN) != 0) {
+  if (bind(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0 || listen(fd, SOMAXCONN) != 0) {
     int err = errno;
     close(fd);
     return Fail(ErrorKindFromErrno(err),

@@ -97,7 +97,8 @@ TEST(ServeAttack, ScrapesAreServedWhileIdleAndSlowlorisConnectionsAreHeld) {
   ASSERT_NE(serve.port(), 0) << serve.Log();
   std::string first;
   for (auto until = std::chrono::steady_clock::now() + 20s;
-       std::chrono::steady_clock::now() < until && first.find("dlrig_gpu_info{") == std::string::npos;
+       std::chrono::steady_clock::now() < until &&
+       first.find("dlrig_gpu_info{") == std::string::npos;
        std::this_thread::sleep_for(50ms))
     first = HttpGetOnce(serve.port(), "/metrics");
   ASSERT_NE(first.find("dlrig_gpu_info{"), std::string::npos) << first << serve.Log();
@@ -111,8 +112,7 @@ TEST(ServeAttack, ScrapesAreServedWhileIdleAndSlowlorisConnectionsAreHeld) {
     slow.push_back(ConnectLoopback(serve.port()));
     send(slow.back(), partial.data(), partial.size(), MSG_NOSIGNAL);
   }
-  EXPECT_EQ(std::count(idle.begin(), idle.end(), -1) + std::count(slow.begin(), slow.end(), -1),
-            0);
+  EXPECT_EQ(std::count(idle.begin(), idle.end(), -1) + std::count(slow.begin(), slow.end(), -1), 0);
   static const char kDrip[] = "X-Slow: 1\r\n";
   std::atomic<bool> done{false};
   std::thread drip([&] {

@@ -329,9 +329,8 @@ TEST(HttpServer, TableFitsTheDescriptorLimit) {
   rlimit low = saved;
   low.rlim_cur = 300;
   ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
-  auto server = HttpServer::Listen({"127.0.0.1", 0}, {}, [](const HttpRequest&) {
-    return HttpResponse{};
-  });
+  auto server =
+      HttpServer::Listen({"127.0.0.1", 0}, {}, [](const HttpRequest&) { return HttpResponse{}; });
   setrlimit(RLIMIT_NOFILE, &saved);
   ASSERT_TRUE(server);
   EXPECT_EQ((*server)->max_connections(), 236u);  // 300 less 64 for everything else
