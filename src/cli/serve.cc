@@ -5,8 +5,10 @@
 #include <fmt/format.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <functional>
@@ -64,6 +66,15 @@ std::optional<std::chrono::milliseconds> ParseInterval(const std::string& text) 
 }
 
 bool IsLoopback(const std::string& host) { return host.starts_with("127.") || host == "::1"; }
+
+// Room for the connection table and a margin: the soft descriptor limit raised toward the hard
+// one (services often start at 1024). The HTTP server sizes its table to what there is.
+void RaiseDescriptorLimit(rlim_t wanted) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= wanted) return;
+  limit.rlim_cur = std::min(wanted, limit.rlim_max);
+  setrlimit(RLIMIT_NOFILE, &limit);
+}
 
 // Hands each new sample to the hooks and says once on stderr when GPUs stop or start being
 // describable (not on every sample).
@@ -165,9 +176,10 @@ int RunServe(const std::vector<std::string>& args) {
 
   // Bound first (no thread yet) so a taken port fails fast.
   Sampler sampler(sampler_options);
-  auto server =
-      HttpServer::Listen(*address, HttpServerOptions{},
-                         MakeServeHandler([&sampler] { return sampler.Latest(); }, routes));
+  HttpServerOptions http;
+  RaiseDescriptorLimit(http.max_connections + 256);
+  auto server = HttpServer::Listen(
+      *address, http, MakeServeHandler([&sampler] { return sampler.Latest(); }, routes));
   if (!server) {
     std::fprintf(stderr, "dlrig serve: %s\n", server.error().message.c_str());
     return kExitErrors;

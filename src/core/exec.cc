@@ -52,7 +52,7 @@ Result<ExecResult> SystemRunner::Run(const std::vector<std::string>& argv,
   if (pid < 0) return Fail(ErrorKind::kIo, std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
     ::setpgid(0, 0);
-    int devnull = ::open("/dev/null", O_RDONLY);
+    int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (devnull >= 0) ::dup2(devnull, 0);
     ::dup2(out_pipe[1], 1);
     ::dup2(err_pipe[1], 2);

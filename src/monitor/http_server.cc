@@ -3,21 +3,18 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <exception>
 
 namespace dlrig {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 Result<uint16_t> ParsePort(std::string_view text) {
   if (text.empty() || text.size() > 5 ||
@@ -51,20 +48,6 @@ bool ToSockaddr(const ListenAddress& a, sockaddr_storage& out, socklen_t& length
 std::string ErrnoText(int err) { return std::strerror(err); }
 
 }  // namespace
-
-struct HttpServer::Connection {
-  int fd = -1;
-  std::string in;
-  std::string out;
-  size_t out_sent = 0;
-  bool close_after_write = false;
-  Clock::time_point deadline;
-  ~Connection() {
-    if (fd < 0) return;
-    shutdown(fd, SHUT_WR);  // a FIN after the last answer, before the descriptor goes
-    close(fd);
-  }
-};
 
 std::string ListenAddress::ToString() const {
   return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port)
@@ -126,6 +109,27 @@ const char* HttpStatusText(int status) {
   }
 }
 
+namespace {
+
+// The connection table's size: what was asked, within the descriptor limit (less some for
+// the listener, the sampler, its child's pipes, a history database).
+size_t TableSize(size_t asked) {
+  rlimit limit{};
+  size_t room = asked;
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+    room = limit.rlim_cur > 128 ? limit.rlim_cur - 64 : limit.rlim_cur / 2;
+  return std::max<size_t>(1, std::min(asked, room));
+}
+
+epoll_event Readable(uint64_t token) {
+  epoll_event e{};
+  e.events = EPOLLIN;
+  e.data.u64 = token;
+  return e;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<HttpServer>> HttpServer::Listen(const ListenAddress& address,
                                                        HttpServerOptions options,
                                                        HttpHandler handler) {
@@ -138,7 +142,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Listen(const ListenAddress& addr
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (storage.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0 || listen(fd, 128) != 0) {
+  // A long backlog: a burst of connections must not push a scrape's SYN into a retry.
+  if (bind(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0 || listen(fd, SOMAXCONN) != 0) {
     int err = errno;
     close(fd);
     return Fail(ErrorKindFromErrno(err),
@@ -152,19 +157,26 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Listen(const ListenAddress& addr
         ntohs(actual.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&actual)->sin6_port
                                            : reinterpret_cast<sockaddr_in*>(&actual)->sin_port);
   int wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wake < 0) {
+  int poller = epoll_create1(EPOLL_CLOEXEC);
+  epoll_event on_wake = Readable(kWakeToken), on_listen = Readable(kListenToken);
+  if (wake < 0 || poller < 0 || epoll_ctl(poller, EPOLL_CTL_ADD, wake, &on_wake) != 0 ||
+      epoll_ctl(poller, EPOLL_CTL_ADD, fd, &on_listen) != 0) {
     int err = errno;
-    close(fd);
-    return Fail(ErrorKindFromErrno(err), "eventfd(): " + ErrnoText(err));
+    for (int open_fd : {fd, wake, poller})
+      if (open_fd >= 0) close(open_fd);
+    return Fail(ErrorKindFromErrno(err), "eventfd/epoll: " + ErrnoText(err));
   }
+  options.max_connections = TableSize(options.max_connections);
+  options.max_per_peer = std::clamp<size_t>(options.max_per_peer, 1, options.max_connections);
   return std::unique_ptr<HttpServer>(
-      new HttpServer(fd, wake, std::move(bound), options, std::move(handler)));
+      new HttpServer(fd, wake, poller, std::move(bound), options, std::move(handler)));
 }
 
-HttpServer::HttpServer(int listen_fd, int wake_fd, ListenAddress bound, HttpServerOptions options,
-                       HttpHandler handler)
+HttpServer::HttpServer(int listen_fd, int wake_fd, int epoll_fd, ListenAddress bound,
+                       HttpServerOptions options, HttpHandler handler)
     : listen_fd_(listen_fd),
       wake_fd_(wake_fd),
+      epoll_fd_(epoll_fd),
       bound_(std::move(bound)),
       options_(options),
       handler_(std::move(handler)) {}
@@ -173,10 +185,7 @@ HttpServer::~HttpServer() {
   Stop();
   close(listen_fd_);
   close(wake_fd_);
-}
-
-void HttpServer::Start() {
-  if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
+  close(epoll_fd_);
 }
 
 void HttpServer::Stop() {
@@ -184,151 +193,6 @@ void HttpServer::Stop() {
   uint64_t one = 1;
   [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
-}
-
-void HttpServer::Loop() {
-  std::vector<std::unique_ptr<Connection>> connections;
-  std::vector<pollfd> fds;
-  while (!stop_) {
-    fds.clear();
-    fds.push_back({wake_fd_, POLLIN, 0});
-    fds.push_back({listen_fd_, POLLIN, 0});
-    Clock::time_point next = Clock::now() + std::chrono::seconds(60);
-    for (const auto& c : connections) {
-      fds.push_back({c->fd, static_cast<short>(c->out.empty() ? POLLIN : POLLOUT), 0});
-      next = std::min(next, c->deadline);
-    }
-    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now());
-    int ready =
-        poll(fds.data(), fds.size(), static_cast<int>(std::max<long long>(0, wait.count() + 1)));
-    if (ready < 0 && errno != EINTR) break;
-    if (stop_) break;
-    Clock::time_point now = Clock::now();
-    // Connections first (their pollfd slots follow the two fixed ones), then new ones.
-    std::vector<std::unique_ptr<Connection>> kept;
-    kept.reserve(connections.size());
-    for (size_t i = 0; i < connections.size(); ++i) {
-      Connection& c = *connections[i];
-      short events = ready > 0 ? fds[i + 2].revents : 0;
-      bool alive = true;
-      if (events & (POLLERR | POLLNVAL))
-        alive = false;
-      else if (events & POLLOUT)
-        alive = OnWritable(c);
-      else if (events & (POLLIN | POLLHUP))
-        alive = OnReadable(c);
-      // A slow client (one byte at a time) or an idle one is dropped at its deadline even
-      // while it keeps sending.
-      if (alive && now >= c.deadline) alive = false;
-      if (alive) kept.push_back(std::move(connections[i]));
-    }
-    connections = std::move(kept);
-    if (ready > 0 && (fds[1].revents & POLLIN)) Accept(connections);
-  }
-  connections.clear();
-}
-
-void HttpServer::Accept(std::vector<std::unique_ptr<Connection>>& connections) {
-  for (;;) {
-    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;  // EAGAIN: none left; anything else: try again on the next wake-up
-    if (connections.size() >= options_.max_connections) {
-      close(fd);
-      continue;
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // answers are one write
-    auto c = std::make_unique<Connection>();
-    c->fd = fd;
-    c->deadline = Clock::now() + options_.read_deadline;
-    connections.push_back(std::move(c));
-  }
-}
-
-bool HttpServer::OnReadable(Connection& c) {
-  char buffer[16384];
-  ssize_t n = recv(c.fd, buffer, sizeof buffer, 0);
-  if (n == 0) return false;
-  if (n < 0) return errno == EAGAIN || errno == EINTR;
-  c.in.append(buffer, static_cast<size_t>(n));
-  Serve(c);
-  return c.out.empty() || OnWritable(c);
-}
-
-bool HttpServer::OnWritable(Connection& c) {
-  for (;;) {
-    while (c.out_sent < c.out.size()) {
-      ssize_t n = send(c.fd, c.out.data() + c.out_sent, c.out.size() - c.out_sent, MSG_NOSIGNAL);
-      if (n < 0) return errno == EAGAIN || errno == EINTR;
-      c.out_sent += static_cast<size_t>(n);
-    }
-    c.out.clear();
-    c.out_sent = 0;
-    if (c.close_after_write) return false;
-    c.deadline = Clock::now() + options_.read_deadline;  // the next request's own deadline
-    Serve(c);  // a pipelined request may already be waiting
-    if (c.out.empty()) return true;
-  }
-}
-
-// Answers the request at the front of c.in, if a whole head has arrived.
-void HttpServer::Serve(Connection& c) {
-  if (!c.out.empty() || c.close_after_write) return;
-  size_t end = RequestHeadEnd(c.in);
-  if (end == 0) {
-    if (c.in.size() > kMaxRequestHeadBytes + 2)
-      Queue(c, {431, "text/plain; charset=utf-8", "request head over 8 KiB\n"}, false, false);
-    return;
-  }
-  Result<HttpRequest> request = ParseHttpRequest(std::string_view(c.in).substr(0, end));
-  if (!request) {
-    int status = request.error().kind == ErrorKind::kTooLarge      ? 431
-                 : request.error().kind == ErrorKind::kUnsupported ? 505
-                                                                   : 400;
-    Queue(c, {status, "text/plain; charset=utf-8", request.error().message + "\n"}, false, false);
-    return;
-  }
-  c.in.erase(0, request->head_bytes);
-  bool head_only = request->method == "HEAD";
-  if (request->method != "GET" && !head_only) {
-    // The body it may carry is never read, so the connection cannot go on.
-    Queue(c,
-          {405,
-           "text/plain; charset=utf-8",
-           "only GET and HEAD are served\n",
-           {{"Allow", "GET, HEAD"}}},
-          false, false);
-    return;
-  }
-  if (request->announces_body) {
-    Queue(c, {400, "text/plain; charset=utf-8", "request bodies are not accepted\n"}, head_only,
-          false);
-    return;
-  }
-  HttpResponse response;
-  try {
-    response = handler_(*request);
-  } catch (const std::exception& e) {  // a handler bug must not take the exporter down
-    response = {500, "text/plain; charset=utf-8",
-                std::string("internal error: ") + e.what() + "\n"};
-  }
-  Queue(c, response, head_only, request->keep_alive);
-}
-
-void HttpServer::Queue(Connection& c, const HttpResponse& response, bool head_only,
-                       bool keep_alive) {
-  c.out = fmt::format(
-      "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: {}\r\n"
-      "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n",
-      response.status, HttpStatusText(response.status), response.content_type, response.body.size(),
-      keep_alive ? "keep-alive" : "close");
-  for (const auto& [name, value] : response.headers)
-    c.out += fmt::format("{}: {}\r\n", name, value);
-  c.out += "\r\n";
-  if (!head_only) c.out += response.body;
-  c.out_sent = 0;
-  c.close_after_write = !keep_alive;
-  c.deadline = Clock::now() + options_.write_deadline;
 }
 
 }  // namespace dlrig

@@ -1,10 +1,14 @@
-// serve's HTTP/1.1 server: one listening socket and one poll() thread that owns every
-// connection. Built for a scrape endpoint on a GPU machine, not for the open internet, yet
-// safe to leave running: GET and HEAD only (405 otherwise), request heads capped at 8 KiB
-// (431), a client that has not sent a whole request within the read deadline is dropped (a
-// slow client cannot hold the server), a bounded number of connections, keep-alive,
-// Content-Length on every answer, nothing ever run. Handlers run on the server thread, so they
-// must be quick: they render from data already in memory.
+// serve's HTTP/1.1 server: one listening socket and one epoll thread that owns every
+// connection. Built for a scrape endpoint on a GPU machine, safe to leave reachable by hostile
+// peers: GET and HEAD only (405 otherwise), request heads capped at 8 KiB (431), a request head
+// that is not whole within the read deadline is dropped (slowloris, idle keep-alive), an answer
+// not taken within the write deadline is dropped (clients that do not read), at most
+// max_connections at once and max_per_peer from one address. A new connection is never
+// refused for want of room: the oldest one still waiting for its request (else the oldest
+// stalled answer), of the same peer when that peer is at its cap, is closed for it, so a
+// complete scrape is always served. Keep-alive, Content-Length on every answer, nothing ever
+// run. Handlers run on the server thread, so they must be quick: they render from data already
+// in memory. Memory is bounded: each connection holds at most one request head and one answer.
 #pragma once
 
 #include <atomic>
@@ -54,7 +58,12 @@ struct HttpServerOptions {
   std::chrono::milliseconds read_deadline{5000};
   /// An answer must be taken by the client within this, else the connection is closed.
   std::chrono::milliseconds write_deadline{10000};
-  size_t max_connections = 64;  ///< more are accepted and closed at once
+  /// Connections held at once; lowered to RLIMIT_NOFILE's soft limit less 64 where that is
+  /// smaller. At the limit a new one takes the place of the oldest that is waiting.
+  size_t max_connections = 1024;
+  /// Connections held at once from one peer (an IPv4 address, an IPv6 /64); at the cap a new
+  /// one from that peer takes the place of that peer's oldest waiting one.
+  size_t max_per_peer = 256;
 };
 
 class HttpServer {
@@ -68,24 +77,23 @@ class HttpServer {
 
   /// The address actually bound (the real port when 0 was asked).
   const ListenAddress& address() const { return bound_; }
-  /// Starts the poll thread.
+  /// The connection table's size: max_connections after the descriptor limit.
+  size_t max_connections() const { return options_.max_connections; }
+  /// Starts the event thread.
   void Start();
   /// Stops the thread and closes every connection; safe from any thread, idempotent.
   void Stop();
 
  private:
-  struct Connection;
-  HttpServer(int listen_fd, int wake_fd, ListenAddress bound, HttpServerOptions options,
-             HttpHandler handler);
-  void Loop();
-  void Accept(std::vector<std::unique_ptr<Connection>>& connections);
-  bool OnReadable(Connection& c);
-  bool OnWritable(Connection& c);
-  void Serve(Connection& c);
-  void Queue(Connection& c, const HttpResponse& response, bool head_only, bool keep_alive);
+  class Loop;  // the event thread's state (http_loop.cc)
+  /// epoll tokens of the two fixed descriptors; a connection's is generation << 32 | fd.
+  static constexpr uint64_t kWakeToken = 0, kListenToken = 1;
+  HttpServer(int listen_fd, int wake_fd, int epoll_fd, ListenAddress bound,
+             HttpServerOptions options, HttpHandler handler);
 
   int listen_fd_;
-  int wake_fd_;  ///< eventfd: Stop wakes poll()
+  int wake_fd_;   ///< eventfd: Stop wakes epoll_wait
+  int epoll_fd_;  ///< the listener, the eventfd and every connection
   ListenAddress bound_;
   HttpServerOptions options_;
   HttpHandler handler_;

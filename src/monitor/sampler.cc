@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "core/close_fds.h"
 #include "monitor/processes.h"
 #include "probe/driver_query_child.h"
 
@@ -80,14 +81,15 @@ struct Sampler::Child {
     if (p == 0) {
       // Only async-signal-safe calls and our own code until _exit: no other thread of ours
       // calls dlopen, so the loader's lock is free here.
-      ::close(command[0]);
-      ::close(answer[0]);
-      int null_fd = ::open("/dev/null", O_RDWR);
+      int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
       if (null_fd >= 0) {
         ::dup2(null_fd, 0);
         ::dup2(null_fd, 1);
         ::dup2(null_fd, 2);
       }
+      // Nothing of the parent's but the two ends it talks on: not serve's listening socket,
+      // its clients' connections or /dev/kmsg, which a child wedged in the driver would keep.
+      CloseDescriptorsExcept({command[1], answer[1]});
       SamplerChildMain(command[1], answer[1], options);
       ::_exit(0);
     }

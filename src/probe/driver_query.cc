@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "core/close_fds.h"
 #include "core/strings.h"
 #include "probe/driver_query_child.h"
 
@@ -497,12 +498,13 @@ std::string ReadUntil(int fd, std::chrono::milliseconds deadline, bool* timed_ou
 }
 
 [[noreturn]] void RunChild(int fd, const DriverQueryOptions& options) {
-  int null_fd = ::open("/dev/null", O_RDWR);
+  int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null_fd >= 0) {
     ::dup2(null_fd, 0);
     ::dup2(null_fd, 1);
     ::dup2(null_fd, 2);
   }
+  CloseDescriptorsExcept({fd});  // fork copies every descriptor; the child needs one
   DriverQueryChildMain(fd, options);
   ::_exit(0);
 }

@@ -1,11 +1,14 @@
 // serve's HTTP server over a real loopback socket: GET, HEAD, 405, 404, 431, keep-alive and
-// pipelining, and a slow client dropped at the read deadline while others are still served.
+// pipelining, a slow client dropped at the read deadline while others are still served, a
+// client that does not read dropped at the write deadline, and a full table or a peer at its
+// cap making room from its oldest waiting connection instead of refusing the new one.
 #include "monitor/http_server.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,9 +22,19 @@ using namespace std::chrono_literals;
 
 class Client {
  public:
-  explicit Client(const ListenAddress& a) {
+  /// `source`: another loopback address to connect from (another peer); `receive_buffer`:
+  /// a small SO_RCVBUF, for a client that takes its answer slowly or never.
+  explicit Client(const ListenAddress& a, const char* source = nullptr, int receive_buffer = 0) {
     bool v6 = a.host.find(':') != std::string::npos;
     fd_ = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+    if (receive_buffer > 0)
+      setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    if (source != nullptr && !v6) {
+      sockaddr_in from{};
+      from.sin_family = AF_INET;
+      inet_pton(AF_INET, source, &from.sin_addr);
+      if (bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) return;
+    }
     sockaddr_storage s{};
     socklen_t length;
     if (v6) {
@@ -85,6 +98,12 @@ class Client {
     }
   }
   bool closed() const { return closed_; }
+  /// Whether the server has closed the connection, waiting up to `wait` (what arrives before
+  /// is kept).
+  bool ClosedWithin(std::chrono::milliseconds wait) {
+    Read(std::string::npos, wait);
+    return closed_;
+  }
   const std::string& pending() const { return buffer_; }
 
  private:
@@ -97,6 +116,7 @@ class Client {
 std::unique_ptr<HttpServer> Start(HttpServerOptions options = {}, std::string host = "127.0.0.1") {
   auto server = HttpServer::Listen({host, 0}, options, [](const HttpRequest& r) -> HttpResponse {
     if (r.path == "/hello") return {200, "text/plain", "hello " + r.query};
+    if (r.path == "/big") return {200, "text/plain", std::string(32u << 20, 'x')};
     return {404, "text/plain", "no\n"};
   });
   if (!server) return nullptr;
@@ -213,6 +233,107 @@ TEST(HttpServer, SlowClientIsDroppedOthersServed) {
   EXPECT_TRUE(idle.Response().starts_with("HTTP/1.1 200"));
   idle.Read(1 << 20, 2000ms);
   EXPECT_TRUE(idle.closed());
+}
+
+bool Served(const ListenAddress& a, const char* source = nullptr) {
+  Client c(a, source);
+  return c.Send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n") &&
+         c.Response(2000ms).starts_with("HTTP/1.1 200");
+}
+
+TEST(HttpServer, FullTableMakesRoomFromTheOldestWaitingConnection) {
+  HttpServerOptions options;
+  options.max_connections = 8;
+  auto server = Start(options);
+  ASSERT_TRUE(server);
+  EXPECT_EQ(server->max_connections(), 8u);
+  std::vector<std::unique_ptr<Client>> idle;
+  for (int i = 0; i < 8; ++i) {
+    idle.push_back(std::make_unique<Client>(server->address()));
+    ASSERT_TRUE(idle.back()->connected());
+    std::this_thread::sleep_for(5ms);  // accepted one by one, in this order
+  }
+  // The old server refused a ninth connection; a new scrape now takes the oldest's place.
+  // Each scrape's connection stays open, waiting for its next request.
+  std::vector<std::unique_ptr<Client>> scrapes;
+  auto scrape = [&] {
+    scrapes.push_back(std::make_unique<Client>(server->address()));
+    return scrapes.back()->Send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n") &&
+           scrapes.back()->Response(2000ms).starts_with("HTTP/1.1 200");
+  };
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(scrape()) << i;
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(idle[i]->ClosedWithin(1000ms)) << i;
+  for (int i = 3; i < 8; ++i) EXPECT_FALSE(idle[i]->ClosedWithin(20ms)) << i;
+  // Part of a request does not make a connection younger: it still goes before newer ones.
+  ASSERT_TRUE(idle[3]->Send("GET /hello HTTP/1.1\r\n"));
+  std::this_thread::sleep_for(20ms);
+  EXPECT_TRUE(scrape());
+  EXPECT_TRUE(idle[3]->ClosedWithin(1000ms));
+  EXPECT_FALSE(idle[4]->ClosedWithin(20ms));
+  for (const auto& c : scrapes) EXPECT_FALSE(c->ClosedWithin(20ms));
+}
+
+TEST(HttpServer, PeerAtItsCapMakesRoomFromItsOwnOldest) {
+  HttpServerOptions options;
+  options.max_per_peer = 3;
+  auto server = Start(options);
+  ASSERT_TRUE(server);
+  Client probe(server->address(), "127.0.0.2");
+  if (!probe.connected()) GTEST_SKIP() << "cannot connect from 127.0.0.2 here";
+  std::vector<std::unique_ptr<Client>> other;  // probe and two more: 127.0.0.2 is at its cap
+  for (int i = 0; i < 2; ++i) {
+    std::this_thread::sleep_for(5ms);
+    other.push_back(std::make_unique<Client>(server->address(), "127.0.0.2"));
+  }
+  std::this_thread::sleep_for(20ms);
+  Client mine(server->address());  // another peer's connection is not touched
+  ASSERT_TRUE(mine.Send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_TRUE(mine.Response().starts_with("HTTP/1.1 200"));
+  EXPECT_FALSE(probe.ClosedWithin(50ms));
+  // A fourth from 127.0.0.2 takes the place of that peer's oldest, and is served.
+  EXPECT_TRUE(Served(server->address(), "127.0.0.2"));
+  EXPECT_TRUE(probe.ClosedWithin(1000ms));
+  EXPECT_FALSE(other[0]->ClosedWithin(20ms));
+  EXPECT_FALSE(other[1]->ClosedWithin(20ms));
+  ASSERT_TRUE(mine.Send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_TRUE(mine.Response().starts_with("HTTP/1.1 200"));
+}
+
+TEST(HttpServer, ClientThatDoesNotReadIsDroppedAtTheWriteDeadline) {
+  HttpServerOptions options;
+  options.write_deadline = 300ms;
+  options.max_connections = 2;
+  auto server = Start(options);
+  ASSERT_TRUE(server);
+  Client stalled(server->address(), nullptr, 4096);  // asks for 32 MiB and takes none of it
+  ASSERT_TRUE(stalled.Send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::this_thread::sleep_for(50ms);
+  Client idle(server->address());
+  std::this_thread::sleep_for(20ms);
+  // The table is full: a new connection takes the waiting one's place, not the stalled one's.
+  EXPECT_TRUE(Served(server->address()));
+  EXPECT_TRUE(idle.ClosedWithin(1000ms));
+  auto started = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(500ms);  // past the write deadline
+  // What was sent before the server gave up arrives, then the end; far less than was asked.
+  EXPECT_TRUE(stalled.ClosedWithin(2000ms));
+  EXPECT_LT(stalled.pending().size(), 16u << 20);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2500ms);
+  EXPECT_TRUE(Served(server->address()));
+}
+
+TEST(HttpServer, TableFitsTheDescriptorLimit) {
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  if (saved.rlim_max < 300) GTEST_SKIP() << "hard descriptor limit under 300";
+  rlimit low = saved;
+  low.rlim_cur = 300;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  auto server =
+      HttpServer::Listen({"127.0.0.1", 0}, {}, [](const HttpRequest&) { return HttpResponse{}; });
+  setrlimit(RLIMIT_NOFILE, &saved);
+  ASSERT_TRUE(server);
+  EXPECT_EQ((*server)->max_connections(), 236u);  // 300 less 64 for everything else
 }
 
 TEST(HttpServer, Ipv6LoopbackAndStop) {

@@ -2,13 +2,20 @@
 // lists come through; a GPU lost mid-run, a call that hangs mid-run, a missing library, a
 // driver/library mismatch, a refused call and an older driver's symbols are each reported as
 // what they are, never as 0, and the sampler recovers when the fault goes.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <errno.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "monitor/sampler.h"
@@ -248,6 +255,60 @@ TEST_F(SamplerTest, BackgroundThreadSamplesAtTheInterval) {
   auto recent = sampler.Recent();
   ASSERT_EQ(recent.size(), 3u);
   EXPECT_LT(recent.front()->sequence, recent.back()->sequence);
+}
+
+// fork() copies every descriptor, O_CLOEXEC or not: a child wedged in NVML must hold none of
+// the parent's (serve's listening socket above all), or it keeps them for as long as it hangs.
+TEST_F(SamplerTest, ChildHoldsNoDescriptorOfTheParent) {
+  Configure("hang_in_init=1\n");
+  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in any{};
+  any.sin_family = AF_INET;
+  any.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&any), sizeof any), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  int ends[2];
+  ASSERT_EQ(::pipe2(ends, O_CLOEXEC), 0);
+  tree_.Write("plain", "x");
+  int plain = ::open((tree_.dir() / "plain").c_str(), O_RDONLY);  // as a library might
+  std::set<std::string> ours;
+  for (int fd : {listener, ends[0], ends[1], plain})
+    ours.insert(std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(fd)).string());
+
+  auto options = Options();
+  options.driver.deadline = std::chrono::milliseconds(1500);
+  Sampler sampler(options);
+  std::thread sample([&] { sampler.SampleNow(); });
+  std::vector<std::string> held, seen;
+  pid_t child = 0;
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+       child == 0 && std::chrono::steady_clock::now() < until;
+       std::this_thread::sleep_for(std::chrono::milliseconds(10))) {
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+      std::ifstream stat(entry.path() / "stat");
+      std::string line;
+      std::getline(stat, line);
+      size_t close = line.rfind(") ");
+      if (close == std::string::npos) continue;
+      std::istringstream rest(line.substr(close + 2));
+      std::string state;
+      pid_t parent = 0;
+      rest >> state >> parent;
+      if (parent == ::getpid() && state != "Z") child = std::stoi(entry.path().filename());
+    }
+  }
+  ASSERT_NE(child, 0) << "no NVML child found";
+  std::error_code ec;
+  for (const auto& fd :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(child) + "/fd", ec)) {
+    std::string target = std::filesystem::read_symlink(fd.path(), ec).string();
+    seen.push_back(target);
+    if (ours.count(target)) held.push_back(fd.path().filename().string() + " -> " + target);
+  }
+  sample.join();
+  for (int fd : {listener, ends[0], ends[1], plain}) ::close(fd);
+  EXPECT_FALSE(seen.empty()) << "the child's descriptors could not be read";
+  EXPECT_EQ(held, std::vector<std::string>{});
 }
 
 }  // namespace
