@@ -94,6 +94,7 @@ TensorflowBuild ParseTensorflow(RowReader& row) {
   b.bazel = Required(row, "bazel");
   b.cudnn = Required(row, "cudnn");
   b.cuda = Required(row, "cuda");
+  b.pip_extra = row.String("pip_extra", Need::kOptional);
   b.confirmed = Confirmed(row);
   b.source = row.String("source", Need::kRequired);
   if (b.compiler != "gcc" && b.compiler != "clang")

@@ -25,6 +25,9 @@ struct TensorflowBuild {
   Version bazel;
   Version cudnn;  ///< "8.9"
   Version cuda;   ///< "12.3"
+  /// The pip extra that brings the CUDA libraries as nvidia-* wheels ("and-cuda", from 2.14);
+  /// "" where the release has none (the libraries must come from the system).
+  std::string pip_extra;
   bool confirmed = false;
   std::string source;
 };

@@ -76,6 +76,9 @@ Result<TorchRelease> ParseRelease(const toml::table& table, const std::string& w
   r.pypi_default = row.String("pypi_default", Need::kRequired);
   r.torchvision = MaybePlainVersion(row, "torchvision");
   r.torchaudio = MaybePlainVersion(row, "torchaudio");
+  r.torch_exact = MaybePlainVersion(row, "torch_exact");
+  r.torchvision_exact = MaybePlainVersion(row, "torchvision_exact");
+  r.torchaudio_exact = MaybePlainVersion(row, "torchaudio_exact");
   r.confirmed = Confirmed(row);
   r.source = row.String("source", Need::kRequired);
   for (const auto& v : r.variants)

@@ -34,7 +34,10 @@ struct TorchRelease {
   std::vector<std::string> variants;       ///< "cu118", "cu121", ... (CUDA only)
   std::string pypi_default;                ///< the variant PyPI's untagged wheel is
   std::optional<Version> torchvision;      ///< "0.20"
-  std::optional<Version> torchaudio;       ///< "2.5"
+  std::optional<Version> torchaudio;       ///< "2.5"; nullopt: no torchaudio for this release
+  /// The newest X.Y.Z of torch, torchvision and torchaudio for the release (PyPI history): the
+  /// exact pins a plan writes when no resolver answers. nullopt when the table lacks them.
+  std::optional<Version> torch_exact, torchvision_exact, torchaudio_exact;
   bool confirmed = false;                  ///< read in PyTorch's own repositories
   std::string source;
 };

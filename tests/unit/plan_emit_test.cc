@@ -57,7 +57,7 @@ TEST(PlanEmit, PypiDefaultNeedsNoIndexLine) {
   a.cuda = "13.0";  // 2.13's PyPI build is cu130 (pytorch.toml)
   std::string req = EmitRequirements(MakePlan("H100", "580.95.05", a));
   EXPECT_EQ(req.find("--index-url"), std::string::npos) << req;
-  EXPECT_NE(req.find("torch==2.13.*"), std::string::npos);
+  EXPECT_NE(req.find("\ntorch==2.13.0\n"), std::string::npos) << req;
   a.cuda = "12.6";
   req = EmitRequirements(MakePlan("H100", "580.95.05", a));
   EXPECT_NE(req.find("--index-url https://download.pytorch.org/whl/cu126"), std::string::npos);
