@@ -51,7 +51,8 @@ json PlanJson(const Plan& p) {
   json driver = nullptr;
   if (p.driver)
     driver = {{"package", p.driver->Package()}, {"branch", p.driver->branch},
-              {"open_module", p.driver->open_module}, {"cuda", VersionOrNull(p.driver->cuda)}};
+              {"open_module", p.driver->open_module}, {"cuda", VersionOrNull(p.driver->cuda)},
+              {"distribution_package", p.driver->distro_package_runs}};
   return json{
       {"schema", "dlrig.plan/1"},
       {"request", p.request.Text()},

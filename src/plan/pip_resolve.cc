@@ -43,12 +43,6 @@ std::string Tail(std::string_view err) {
   return out.size() > 600 ? out.substr(out.size() - 600) : out;
 }
 
-std::string Join(const std::vector<std::string>& argv) {
-  std::string out;
-  for (const std::string& a : argv) out += (out.empty() ? "" : " ") + a;
-  return out;
-}
-
 /// A scratch directory removed when it goes out of scope.
 class Scratch {
  public:
@@ -235,8 +229,10 @@ std::vector<std::string> PipArgv(const std::string& venv_python, const ResolverR
   for (const std::string& extra : request.extra_index_urls)
     argv.insert(argv.end(), {"--extra-index-url", extra});
   if (cross) {
-    argv.insert(argv.end(), {"--python-version", request.python.MajorMinor(), "--implementation",
-                             "cp", "--only-binary=:all:"});
+    // pip before 24 accepts the target flags only with --target (nothing is written: --dry-run).
+    std::string dir = report_path.substr(0, report_path.rfind('/') + 1) + "target";
+    argv.insert(argv.end(), {"--target", dir, "--python-version", request.python.MajorMinor(),
+                             "--implementation", "cp", "--only-binary=:all:"});
     for (const std::string& p : ManylinuxPlatforms(request.glibc.value_or(*Version::Parse("2.17")),
                                                    request.machine))
       argv.insert(argv.end(), {"--platform", p});
@@ -251,9 +247,17 @@ std::vector<std::string> UvArgv(const ResolverRequest& request, const std::strin
                                    request.python.MajorMinor(), "--python-platform",
                                    request.machine + "-manylinux_2_" + glibc, "--no-header",
                                    "--no-annotate", "--quiet"};
-  if (!request.index_url.empty()) argv.insert(argv.end(), {"--index-url", request.index_url});
-  for (const std::string& extra : request.extra_index_urls)
-    argv.insert(argv.end(), {"--extra-index-url", extra});
+  // uv gives --extra-index-url priority over --index-url and takes each package from the first
+  // index that has it: the variant index goes last on the command line, so it comes first.
+  if (request.index_url.empty()) return argv;
+  if (request.extra_index_urls.empty()) {
+    argv.insert(argv.end(), {"--index-url", request.index_url});
+    return argv;
+  }
+  argv.insert(argv.end(), {"--index-url", request.extra_index_urls.front()});
+  for (size_t i = 1; i < request.extra_index_urls.size(); ++i)
+    argv.insert(argv.end(), {"--extra-index-url", request.extra_index_urls[i]});
+  argv.insert(argv.end(), {"--extra-index-url", request.index_url});
   return argv;
 }
 

@@ -42,14 +42,14 @@ struct ResolverOptions {
 std::vector<std::string> ManylinuxPlatforms(const Version& glibc, const std::string& machine);
 
 /// pip's argv: `<python> -m pip install --dry-run --ignore-installed --isolated --report FILE
-/// [--index-url ..] [--extra-index-url ..] [--python-version .. --platform .. --only-binary
-/// :all:] REQS`. `cross` adds the target flags when the venv's Python is not the target's.
+/// [--index-url ..] [--extra-index-url ..] [--target DIR --python-version .. --platform ..
+/// --only-binary=:all:] REQS` (DIR beside the report; --dry-run writes nothing there). `cross` adds the target flags when the venv's Python is not the target's.
 std::vector<std::string> PipArgv(const std::string& venv_python, const ResolverRequest& request,
                                  const std::string& report_path, bool cross);
 
 /// uv's argv: `uv pip compile IN --python-version X.Y --python-platform x86_64-manylinux_2_NN
-/// --no-header --no-annotate [--index-url ..] [--extra-index-url ..]` (uv's default index
-/// strategy takes a package from the first index that has it).
+/// --no-header --no-annotate` and the indexes, the variant index first in uv's order (uv prefers
+/// --extra-index-url to --index-url and takes a package from the first index that has it).
 std::vector<std::string> UvArgv(const ResolverRequest& request, const std::string& in_path);
 
 /// pip's --report JSON (version "1"): the "install" list.

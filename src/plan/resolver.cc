@@ -314,6 +314,11 @@ bool AddTorch(const Search& s, const TorchTry& c, Plan& p, PlanFailure& fail) {
                          "variants can be written", {}};
     return false;
   }
+  // torch==X.Y.Z asked: that patch release, not the newest of X.Y.
+  if (const FrameworkRequest* fr = s.r.Find("torch"); fr && fr->version && fr->version->parts.size() > 2) {
+    constraints.front() = "torch==" + fr->version->text;
+    pins->front() = "torch==" + fr->version->text + LocalTag(*c.rel, c.variant);
+  }
   for (size_t i = 0; i < constraints.size(); ++i) Require(p, constraints[i], (*pins)[i]);
   std::string why = "newest release that passes every check for " + GpuList(s.m) +
                     ", in its default variant unless that one cannot run here";

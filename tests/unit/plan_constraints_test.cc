@@ -176,8 +176,9 @@ TEST(PlanConstraints, PipArgvTargetsAnotherPythonAndPlatform) {
               has("manylinux2014_x86_64") && has("--only-binary=:all:"));
   EXPECT_FALSE(has("--extra-index-url"));
   EXPECT_EQ(argv.back(), "torch==2.13.*");
-  EXPECT_FALSE(std::find(PipArgv("p", r, "f", false).begin(), PipArgv("p", r, "f", false).end(),
-                         "--python-version") != PipArgv("p", r, "f", false).end());
+  auto native = PipArgv("p", r, "/v/report.json", false);
+  EXPECT_EQ(std::find(native.begin(), native.end(), "--python-version"), native.end());
+  EXPECT_EQ(std::find(native.begin(), native.end(), "--target"), native.end());
 }
 
 /// Answers like an index that never answers: every command times out.
@@ -210,6 +211,24 @@ TEST(PlanConstraints, NoAnswerFallsBackToTheTablesAndSaysSo) {
   ApplyResolution(p, res);
   EXPECT_TRUE(p.resolution.offline);
   EXPECT_EQ(p.requirements.front(), "torch==2.11.0+cu128");
+}
+
+
+TEST(PlanConstraints, UvArgvPutsTheVariantIndexFirstInUvsOrder) {
+  ResolverRequest r;
+  r.python = *Version::Parse("3.12");
+  r.glibc = Version::Parse("2.39");
+  r.index_url = "https://download.pytorch.org/whl/cu126";
+  r.extra_index_urls = {"https://pypi.org/simple"};
+  auto argv = UvArgv(r, "/s/in.txt");
+  auto at = [&](const std::string& a) { return std::find(argv.begin(), argv.end(), a) - argv.begin(); };
+  EXPECT_EQ(argv[at("--python-platform") + 1], "x86_64-manylinux_2_39");
+  EXPECT_EQ(argv[at("--index-url") + 1], "https://pypi.org/simple");
+  EXPECT_EQ(argv[at("--extra-index-url") + 1], "https://download.pytorch.org/whl/cu126");
+  r.extra_index_urls.clear();
+  argv = UvArgv(r, "/s/in.txt");
+  EXPECT_EQ(argv[at("--index-url") + 1], "https://download.pytorch.org/whl/cu126");
+  EXPECT_EQ(std::find(argv.begin(), argv.end(), "--extra-index-url"), argv.end());
 }
 
 }  // namespace
