@@ -56,7 +56,7 @@ int RunPlan(const std::vector<std::string>& args) {
   std::string out_dir;
   bool as_json = false, explain = false, force = false, offline = false;
   std::string resolver = "auto";
-  int resolve_timeout_s = 120;
+  int resolve_timeout_s = 180;
   AddSessionOptions(app, options);
   app.add_option("packages", req_args.packages,
                  "torch[==X.Y], tensorflow[==X.Y], jax[cuda12][==X.Y.Z] and torchvision, "
@@ -74,7 +74,7 @@ int RunPlan(const std::vector<std::string>& args) {
   app.add_option("--resolver", resolver, "auto (uv where installed, else pip), pip or uv")
       ->check(CLI::IsMember({"auto", "pip", "uv"}));
   app.add_option("--resolve-timeout", resolve_timeout_s,
-                 "seconds the resolver may take before the plan falls back to its tables (120)")
+                 "seconds the resolver may take before the plan falls back to its tables (180)")
       ->check(CLI::Range(1, 3600));
   app.add_flag("--json", as_json, "the resolved stack as JSON (schema dlrig.plan/1)");
   app.add_option("-o,--output", out_dir, "write the files into DIR");

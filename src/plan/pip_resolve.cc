@@ -320,7 +320,7 @@ Resolution RunResolver(const CommandRunner& runner, const ResolverRequest& reque
   if (d.Passed()) return NoAnswer("no-answer", "no answer within " + Seconds(options.deadline));
   Resolution pip = RunPip(runner, request, d, options.scratch_dir);
   if (!pip.ran && pip.verdict == "no-answer" && pip.message.find("deadline") != std::string::npos)
-    pip.message = "no answer within " + Seconds(options.deadline) + " (" + pip.message + ")";
+    pip.message = "pip gave no answer within " + Seconds(options.deadline);
   return pip;
 }
 

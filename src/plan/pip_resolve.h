@@ -32,7 +32,7 @@ enum class ResolverChoice { kAuto, kPip, kUv };
 
 struct ResolverOptions {
   /// The whole answer (venv and resolution): past it the plan falls back to its tables.
-  std::chrono::milliseconds deadline{120000};
+  std::chrono::milliseconds deadline{180000};
   ResolverChoice tool = ResolverChoice::kAuto;
   std::string scratch_dir;  ///< where the throwaway venv goes; "" = $TMPDIR or /tmp
 };
