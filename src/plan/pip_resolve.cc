@@ -208,10 +208,16 @@ Resolution RunPip(const CommandRunner& runner, const ResolverRequest& request, c
 }  // namespace
 
 std::vector<std::string> ManylinuxPlatforms(const Version& glibc, const std::string& machine) {
+  // The glibc levels wheels are built for (manylinux images: 2_5/1, 2_12/2010, 2_17/2014, 2_24,
+  // 2_27, 2_28, then distribution glibcs), not every minor: pip's candidate check grows with
+  // each tag.
   std::vector<std::string> out;
   int minor = glibc.major() == 2 ? glibc.minor() : 17;
-  for (int m = minor; m >= 5; --m) {
-    out.push_back("manylinux_2_" + std::to_string(m) + "_" + machine);
+  for (int m : {minor, 39, 35, 34, 31, 28, 27, 24, 17, 12, 5}) {
+    if (m > minor) continue;
+    std::string tag = "manylinux_2_" + std::to_string(m) + "_" + machine;
+    if (std::find(out.begin(), out.end(), tag) != out.end()) continue;
+    out.push_back(tag);
     if (m == 17) out.push_back("manylinux2014_" + machine);
     if (m == 12) out.push_back("manylinux2010_" + machine);
     if (m == 5) out.push_back("manylinux1_" + machine);

@@ -37,8 +37,9 @@ struct ResolverOptions {
   std::string scratch_dir;  ///< where the throwaway venv goes; "" = $TMPDIR or /tmp
 };
 
-/// The platform tags of a glibc X.Y target, newest first: manylinux_2_35_x86_64 down to
-/// manylinux_2_17_x86_64, with the legacy manylinux2014/2010/1 aliases.
+/// The platform tags of a glibc X.Y target, newest first: manylinux_2_35_x86_64 and the levels
+/// wheels are built for below it (2_34, 2_31, 2_28, 2_27, 2_24, 2_17 ...), with the legacy
+/// manylinux2014/2010/1 aliases.
 std::vector<std::string> ManylinuxPlatforms(const Version& glibc, const std::string& machine);
 
 /// pip's argv: `<python> -m pip install --dry-run --ignore-installed --isolated --report FILE

@@ -165,7 +165,9 @@ TEST(KnowledgeSwTest, CompanionPackagesAndVariants) {
   EXPECT_EQ(t.TorchvisionFor(V("1.12.1"))->MajorMinor(), "0.13");
   EXPECT_EQ(t.TorchaudioFor(V("1.13.1"))->MajorMinor(), "0.13");
   EXPECT_EQ(t.TorchaudioFor(V("2.6.0"))->MajorMinor(), "2.6");
-  EXPECT_FALSE(t.TorchaudioFor(V("2.7.0")));  // no sourced row
+  EXPECT_EQ(t.TorchaudioFor(V("2.7.0"))->MajorMinor(), "2.7");  // PyPI's release history
+  EXPECT_EQ(t.TorchaudioFor(V("2.11.0"))->MajorMinor(), "2.11");
+  EXPECT_FALSE(t.TorchaudioFor(V("2.12.0")));  // torchaudio made no release after 2.11.1
   EXPECT_FALSE(t.TorchvisionFor(V("3.0.0")));
   EXPECT_EQ(t.VariantsFor(V("2.11.0")), (std::vector<std::string>{"cu126", "cu128", "cu130"}));
   EXPECT_TRUE(t.VariantsFor(V("1.0")).empty());

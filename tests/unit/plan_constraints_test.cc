@@ -174,6 +174,8 @@ TEST(PlanConstraints, PipArgvTargetsAnotherPythonAndPlatform) {
   EXPECT_TRUE(has("--dry-run") && has("--ignore-installed") && has("--isolated") && has("--report"));
   EXPECT_TRUE(has("--python-version") && has("3.10") && has("manylinux_2_35_x86_64") &&
               has("manylinux2014_x86_64") && has("--only-binary=:all:"));
+  EXPECT_TRUE(has("manylinux_2_28_x86_64") && has("manylinux_2_27_x86_64") && has("manylinux1_x86_64"));
+  EXPECT_FALSE(has("manylinux_2_36_x86_64") || has("manylinux_2_39_x86_64"));  // newer than 22.04's glibc
   EXPECT_FALSE(has("--extra-index-url"));
   EXPECT_EQ(argv.back(), "torch==2.13.*");
   auto native = PipArgv("p", r, "/v/report.json", false);
