@@ -5,8 +5,10 @@
 #include "cli/session.h"
 #include "plan/emit.h"
 #include "plan/emit_json.h"
+#include "plan/pip_resolve.h"
 #include "plan/resolver.h"
 #include "plan/write_files.h"
+#include "probe/host.h"
 
 namespace dlrig {
 namespace {
@@ -24,7 +26,18 @@ std::string Summary(const Plan& p, bool explain) {
   if (p.toolkit) out += "  CUDA toolkit " + p.toolkit->text + ", gcc <= " + (p.newest_gcc ? std::to_string(*p.newest_gcc) : "?") + "\n";
   if (!p.docker_image.empty()) out += "  image " + p.docker_image + "\n";
   for (const std::string& n : p.notes) out += "  note: " + n + "\n";
+  out += "  " + ResolutionLine(p) + "\n";
   if (explain) {
+    out += "Constraints given to the resolver:\n";
+    for (const std::string& c : p.constraints) out += "  " + c + "\n";
+    if (!p.resolution.command.empty()) {
+      out += "Resolver: ";
+      for (const std::string& a : p.resolution.command) out += a + " ";
+      out += "\n";
+    }
+    for (const ResolvedPackage& pkg : p.resolution.packages)
+      if (pkg.requested || pkg.name.rfind("nvidia", 0) == 0 || pkg.name.rfind("jax", 0) == 0)
+        out += "  answer: " + pkg.name + " " + pkg.version + (pkg.requested ? "" : " (dependency)") + "\n";
     out += "Why:\n";
     for (const Decision& d : p.decisions)
       out += "  " + d.topic + ": " + d.choice + " - " + d.why + " [" + d.source + "]\n";
@@ -41,7 +54,9 @@ int RunPlan(const std::vector<std::string>& args) {
   RequestArgs req_args;
   MachineDescription described;
   std::string out_dir;
-  bool as_json = false, explain = false, force = false;
+  bool as_json = false, explain = false, force = false, offline = false;
+  std::string resolver = "auto";
+  int resolve_timeout_s = 180;
   AddSessionOptions(app, options);
   app.add_option("packages", req_args.packages,
                  "torch[==X.Y], tensorflow[==X.Y], jax[cuda12][==X.Y.Z] and torchvision, "
@@ -55,6 +70,12 @@ int RunPlan(const std::vector<std::string>& args) {
   app.add_flag("--compile", req_args.compile, "CUDA code gets compiled: toolkit with nvcc, devel image");
   app.add_flag("--upgrade-driver", req_args.upgrade_driver, "the plan may install a newer driver");
   app.add_flag("--explain", explain, "say why each choice was made");
+  app.add_flag("--offline", offline, "pin from dlrig's tables without asking the resolver");
+  app.add_option("--resolver", resolver, "auto (uv where installed, else pip), pip or uv")
+      ->check(CLI::IsMember({"auto", "pip", "uv"}));
+  app.add_option("--resolve-timeout", resolve_timeout_s,
+                 "seconds the resolver may take before the plan falls back to its tables (180)")
+      ->check(CLI::Range(1, 3600));
   app.add_flag("--json", as_json, "the resolved stack as JSON (schema dlrig.plan/1)");
   app.add_option("-o,--output", out_dir, "write the files into DIR");
   app.add_flag("--force", force, "replace existing files in DIR");
@@ -77,6 +98,18 @@ int RunPlan(const std::vector<std::string>& args) {
       return kExitUsage;
     }
     machine = *spec;
+    // No --os: the target is this machine's OS (its Python and driver packaging).
+    if (described.os.empty()) {
+      if (auto root = Root::Open("/")) {
+        auto text = root->ReadFile("/etc/os-release", 64 * 1024);
+        if (!text) text = root->ReadFile("/usr/lib/os-release", 64 * 1024);
+        if (text) {
+          OsRelease os = ParseOsRelease(*text);
+          machine.os_id = os.id;
+          machine.os_version = os.version_id;
+        }
+      }
+    }
   } else {
     auto session = Session::Open(options);
     if (!session) return kExitUsage;
@@ -89,6 +122,28 @@ int RunPlan(const std::vector<std::string>& args) {
     for (const std::string& alt : plan.error().alternatives) msg += "  would fit with " + alt + "\n";
     Print(msg, stderr);
     return kExitErrors;
+  }
+  if (offline) {
+    MarkOffline(*plan, "--offline");
+  } else {
+    ResolverOptions ro;
+    ro.deadline = std::chrono::seconds(resolve_timeout_s);
+    ro.tool = resolver == "pip" ? ResolverChoice::kPip
+              : resolver == "uv" ? ResolverChoice::kUv : ResolverChoice::kAuto;
+    SystemRunner runner;
+    std::optional<Version> glibc;
+    if (plan->os) glibc = plan->os->glibc;
+    ApplyResolution(*plan, RunResolver(runner, RequestFor(*plan, glibc), ro));
+    if (plan->resolution.verdict == "conflict") {
+      Print("dlrig plan: the resolver found no installable set for " +
+                [&] {
+                  std::string c;
+                  for (const std::string& x : plan->constraints) c += (c.empty() ? "" : " ") + x;
+                  return c;
+                }() + ": " + plan->resolution.message + "\nnothing was written\n",
+            stderr);
+      return kExitErrors;
+    }
   }
   if (as_json)
     Print(PlanJson(*plan).dump(2) + "\n");

@@ -95,6 +95,11 @@ Result<TorchRelease> ParseRelease(const toml::table& table, const std::string& w
   r.pypi_default = row.String("pypi_default", Need::kRequired);
   r.torchvision = MaybePlainVersion(row, "torchvision");
   r.torchaudio = MaybePlainVersion(row, "torchaudio");
+  r.torchvision_exact = MaybePlainVersion(row, "torchvision_exact");
+  r.torchaudio_exact = MaybePlainVersion(row, "torchaudio_exact");
+  r.untagged = row.Strings("untagged", Need::kOptional);
+  for (const auto& u : r.untagged)
+    if (u != "torchvision" && u != "torchaudio") row.Problem("has untagged '" + u + "', not a companion");
   r.confirmed = Confirmed(row);
   r.source = row.String("source", Need::kRequired);
   for (const auto& v : r.variants)

@@ -37,7 +37,13 @@ struct TorchRelease {
   std::vector<std::string> variants;       ///< "cu118", "cu121", ... (CUDA only)
   std::string pypi_default;                ///< the variant PyPI's untagged wheel is
   std::optional<Version> torchvision;      ///< "0.20"
-  std::optional<Version> torchaudio;       ///< "2.5"
+  std::optional<Version> torchaudio;       ///< "2.5"; nullopt: no torchaudio for this release
+  /// The newest X.Y.Z of torchvision and torchaudio for the release (PyPI history): with the
+  /// newest of `patches`, the exact pins a plan writes when no resolver answers.
+  std::optional<Version> torchvision_exact, torchaudio_exact;
+  /// Companions whose pinned wheel is one build for every CUDA variant ("torchaudio" where it
+  /// is torchaudio 2.11.1, py3-none): pinned without "+cuXYZ" and taken from PyPI.
+  std::vector<std::string> untagged;
   bool confirmed = false;                  ///< read in PyTorch's own repositories
   std::string source;
 };

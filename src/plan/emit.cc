@@ -13,8 +13,20 @@ std::string FileHeader(const Plan& plan, const std::string& what, const std::str
   line("for " + m.origin + ": " + (gpus.empty() ? "no GPU" : gpus) + ", driver " +
        (m.driver ? m.driver->text : "none") +
        (m.os_id.empty() ? "" : ", " + m.os_id + " " + m.os_version) + ".");
+  line(ResolutionLine(plan));
   line("After installing, run `dlrig doctor` to verify the stack.");
   return out;
+}
+
+std::string ResolutionLine(const Plan& plan) {
+  const Resolution& r = plan.resolution;
+  std::string where = plan.index_url.empty() ? "PyPI" : plan.index_url;
+  if (!r.offline && r.verdict == "resolved")
+    return "Versions: exact pins from " + r.tool + " (--dry-run resolution, " + r.interpreter +
+           ") against " + where + ".";
+  std::string why = r.message.empty() ? "no resolver was run" : r.message;
+  return "OFFLINE: versions from dlrig's tables, not confirmed by a resolver (" + why +
+         "). Check with: pip install --dry-run -r requirements.txt";
 }
 
 std::vector<GeneratedFile> EmitPlan(const Plan& plan) {

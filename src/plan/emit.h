@@ -25,6 +25,11 @@ std::string EmitEnvironmentYml(const Plan& plan);
 std::string EmitDockerfile(const Plan& plan);
 std::string EmitDockerRun(const Plan& plan);
 std::string EmitDevcontainer(const Plan& plan);
+/// One line on where the versions come from: the resolver's answer, or OFFLINE and why.
+std::string ResolutionLine(const Plan& plan);
+/// The index lines of requirements.txt (see IndexLines in plan/constraints.h); a plan whose pins
+/// cannot keep PyPI from serving another variant gets the variant index alone.
+std::vector<std::string> RequirementIndexLines(const Plan& plan);
 /// The header every file starts with, each line behind `comment` ("#", "//").
 std::string FileHeader(const Plan& plan, const std::string& what, const std::string& comment);
 

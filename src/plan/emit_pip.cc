@@ -1,15 +1,28 @@
 // requirements.txt, requirements-build.txt and environment.yml: the Python packages of a plan.
+#include "plan/constraints.h"
 #include "plan/emit.h"
 
 namespace dlrig {
+
+std::vector<std::string> RequirementIndexLines(const Plan& plan) {
+  auto lines = IndexLines(plan.index_url, plan.requirements, plan.variant_packages, plan.needs_pypi);
+  if (lines) return *lines;
+  return {"--index-url " + plan.index_url};
+}
+
 namespace {
 
-constexpr const char* kPypi = "https://pypi.org/simple";
-
-/// The index lines: the PyTorch index first (its +cuXYZ builds), PyPI for everything else.
-std::vector<std::string> IndexLines(const Plan& plan) {
-  if (plan.index_url.empty()) return {};
-  return {"--index-url " + plan.index_url, "--extra-index-url " + std::string(kPypi)};
+/// Why the index lines are what they are, as comment lines.
+std::string IndexComment(const Plan& plan) {
+  if (plan.index_url.empty()) return "";
+  std::vector<std::string> lines = RequirementIndexLines(plan);
+  if (lines.size() > 1)
+    return "# PyPI is an extra index only for the packages the PyTorch index lacks: every torch\n"
+           "# package is pinned with its +" + plan.variant + " local version, which PyPI's wheels never carry.\n";
+  if (plan.needs_pypi)
+    return "# The pins cannot exclude PyPI's default variant, so PyPI is not added: install the\n"
+           "# PyPI-only packages separately.\n";
+  return "# The PyTorch index alone: it serves torch, its companions and their dependencies.\n";
 }
 
 }  // namespace
@@ -19,7 +32,8 @@ std::string EmitRequirements(const Plan& plan) {
   if (!plan.variant.empty())
     out += "# torch " + plan.torch->text + " " + plan.variant + (plan.index_url.empty()
                ? ": PyPI's own build for this release\n" : ": served by the PyTorch index\n");
-  for (const std::string& line : IndexLines(plan)) out += line + "\n";
+  out += IndexComment(plan);
+  for (const std::string& line : RequirementIndexLines(plan)) out += line + "\n";
   for (const std::string& req : plan.requirements) out += req + "\n";
   return out;
 }
@@ -43,7 +57,7 @@ std::string EmitEnvironmentYml(const Plan& plan) {
     if (plan.newest_gcc) out += "  - gxx<=" + std::to_string(*plan.newest_gcc) + "\n";
   }
   out += "  - pip:\n";
-  for (const std::string& line : IndexLines(plan)) out += "      - " + line + "\n";
+  for (const std::string& line : RequirementIndexLines(plan)) out += "      - " + line + "\n";
   for (const std::string& req : plan.requirements) out += "      - \"" + req + "\"\n";
   return out;
 }

@@ -7,7 +7,9 @@
 #include "knowledge/driver_branches.h"
 #include "knowledge/framework_builds.h"
 #include "knowledge/host_compilers.h"
+#include "plan/constraints.h"
 #include "plan/docker_images.h"
+#include "plan/os_python.h"
 
 namespace dlrig {
 namespace {
@@ -25,6 +27,7 @@ struct Tables {
   const DriverBranches* branches = nullptr;
   const HostCompilers* compilers = nullptr;
   const DockerImages* images = nullptr;
+  const OsPythonTable* os = nullptr;
 };
 
 std::string MM(const Version& v) { return v.MajorMinor(); }
@@ -35,6 +38,7 @@ struct DriverChoice {
   std::optional<Version> installed;
   std::optional<DriverInstall> install;  ///< the branch the plan may install
   bool may_install = false;
+  bool no_gpu = false;  ///< no NVIDIA GPU: no driver to judge or install here
 };
 
 /// The newest branch every GPU of the machine is driven by, and the kernel module flavor.
@@ -73,6 +77,7 @@ std::optional<DriverInstall> PickBranch(const MachineSpec& m, const Tables& t, s
 bool DriverRuns(const DriverChoice& d, const Tables& t, const Version& cuda, bool& needs_install,
                 std::string& why) {
   needs_install = false;
+  if (d.no_gpu) return true;
   if (d.installed) {
     auto runs = t.cuda->Runs(cuda, *d.installed);
     if (runs.value_or(false)) return true;
@@ -105,25 +110,38 @@ bool ArchListRuns(const std::vector<CudaArch>& archs, const Version& cc) {
 
 namespace {
 
-/// The image to build FROM: devel with nvcc `cuda` when compiling, else a runtime one the driver
-/// runs; its python3 within [python_min, python_max] and equal to `python` when one was asked.
+/// Does the driver report a CUDA version >= `cuda`? What a container's NVIDIA_REQUIRE_CUDA
+/// asks (the container toolkit ignores minor-version compatibility).
+bool DriverCudaAtLeast(const DriverChoice& d, const Tables& t, const Version& cuda) {
+  Version mm = *Version::Parse(MM(cuda));
+  if (d.no_gpu) return true;
+  if (d.installed) {
+    auto newest = t.cuda->NewestCudaFor(*d.installed);
+    if (newest && !(*newest < mm)) return true;
+  }
+  return d.may_install && d.install && d.install->cuda && !(*d.install->cuda < mm);
+}
+
+/// The image to build FROM: an nvidia/cuda image of the wheels' CUDA major (never an 11.8 image
+/// under cu126 wheels), whose CUDA the driver reports (NVIDIA_REQUIRE_CUDA), the wheels' own
+/// CUDA when it can, on the target's Ubuntu when that is one of the images'; devel with nvcc of
+/// exactly `cuda` when compiling. Its python3 within [python_min, python_max], equal to `python`
+/// when one was asked.
 std::optional<DockerImage> PickImage(const Tables& t, const DriverChoice& d, const Version& cuda,
                                      bool compile, const std::optional<Version>& python,
-                                     const Version& python_min, const Version& python_max) {
+                                     const Version& python_min, const Version& python_max,
+                                     const std::string& os_name) {
   std::optional<DockerImage> best;
   for (const DockerImage& img : t.images->rows()) {
     if (img.python3 < python_min || img.python3 > python_max) continue;
     if (python && !SameMM(*python, img.python3)) continue;
-    if (compile) {
-      if (img.flavor != "devel" || !SameMM(img.cuda, cuda)) continue;
-    } else {
-      if (img.flavor == "devel") continue;
-      bool ignored = false;
-      std::string why;
-      if (!DriverRuns(d, t, img.cuda, ignored, why)) continue;
-    }
+    if (img.cuda.major() != cuda.major()) continue;
+    if (compile ? img.flavor != "devel" || !SameMM(img.cuda, cuda) : img.flavor == "devel") continue;
+    if (!DriverCudaAtLeast(d, t, img.cuda)) continue;
     auto rank = [&](const DockerImage& i) {
-      return std::tuple(i.cuda.major() == cuda.major(), i.cuda, i.flavor == "runtime");
+      bool not_newer = !(Version::Parse(MM(cuda)).value() < i.cuda);
+      return std::tuple(SameMM(i.cuda, cuda), not_newer, i.os == os_name, i.cuda,
+                        i.flavor == "runtime", i.os, i.confirmed);
     };
     if (!best || rank(img) > rank(*best)) best = img;
   }
@@ -135,7 +153,24 @@ struct Search {
   const Request& r;
   const Tables& t;
   DriverChoice driver;
+  const OsPythonRow* os = nullptr;  ///< the target OS's row, when known
 };
+
+bool Containerised(const Request& r) {
+  return r.target == Target::kDocker || r.target == Target::kDevcontainer;
+}
+
+/// The environment's Python for wheels of [min, max] (containers: the image decides).
+std::optional<PythonPick> PythonFor(const Search& s, const Version& min, const Version& max) {
+  PythonFreedom freedom =
+      s.r.target == Target::kSystem ? PythonFreedom::kFixed : PythonFreedom::kProvidable;
+  auto pick = PickPython(s.r.python, s.m.python, s.os, freedom, min, max);
+  if (pick && s.r.target == Target::kConda && pick->source != PythonSource::kRequested) {
+    pick->source = PythonSource::kConda;
+    pick->why += "; conda-forge provides it";
+  }
+  return pick;
+}
 
 /// One PyTorch release built as one variant, checked against every constraint.
 struct TorchTry {
@@ -144,7 +179,7 @@ struct TorchTry {
   Version cuda;
   const TorchBuild* build = nullptr;
   bool needs_driver = false;
-  std::optional<Version> python;
+  std::optional<PythonPick> python;
   std::optional<DockerImage> image;
   std::optional<int> newest_gcc;
   std::string constraint, why;  ///< the first failure, when it failed
@@ -156,28 +191,20 @@ bool Reject(TorchTry& t, std::string constraint, std::string why) {
   return false;
 }
 
-std::optional<Version> PythonFor(const Search& s, const TorchRelease& rel) {
-  if (s.r.python) return s.r.python;
-  if ((s.r.target == Target::kVenv || s.r.target == Target::kSystem) && s.m.python)
-    return Version::Parse(MM(*s.m.python));
-  if (s.r.target == Target::kDocker || s.r.target == Target::kDevcontainer) return std::nullopt;
-  return rel.python_max;
-}
-
 bool Check(const Search& s, TorchTry& c) {
   const std::string label = "torch " + c.rel->version.text + " " + c.variant;
   if (s.r.cuda && !SameMM(*s.r.cuda, c.cuda))
     return Reject(c, "cuda", label + " is built for CUDA " + MM(c.cuda) + ", not " + s.r.cuda->text);
-  c.python = PythonFor(s, *c.rel);
-  if (c.python && (Version::Parse(MM(*c.python)).value() < c.rel->python_min ||
-                   Version::Parse(MM(*c.python)).value() > c.rel->python_max))
-    return Reject(c, "python", "torch " + c.rel->version.text + " has wheels for Python " +
-                                 c.rel->python_min.text + "-" + c.rel->python_max.text + ", not " +
-                                 c.python->text);
-  if (s.r.HasExtra("torchvision") && !c.rel->torchvision)
-    return Reject(c, "release", "data/pytorch.toml names no torchvision for torch " + c.rel->version.text);
-  if (s.r.HasExtra("torchaudio") && !c.rel->torchaudio)
-    return Reject(c, "release", "data/pytorch.toml names no torchaudio for torch " + c.rel->version.text);
+  if (!Containerised(s.r)) {
+    c.python = PythonFor(s, c.rel->python_min, c.rel->python_max);
+    if (!c.python) {
+      std::string have = s.r.python ? s.r.python->text : s.m.python ? s.m.python->text
+                                                       : s.os ? s.os->python3.text : "?";
+      return Reject(c, "python", "torch " + c.rel->version.text + " has wheels for Python " +
+                                   c.rel->python_min.text + "-" + c.rel->python_max.text +
+                                   ", not " + have);
+    }
+  }
   std::string why;
   if (!DriverRuns(s.driver, s.t, c.cuda, c.needs_driver, why))
     return Reject(c, "driver", label + ": " + why);
@@ -206,15 +233,22 @@ bool Check(const Search& s, TorchTry& c) {
   }
   if (s.r.target == Target::kDocker || s.r.target == Target::kDevcontainer) {
     c.image = PickImage(s.t, s.driver, c.cuda, s.r.compile, s.r.python, c.rel->python_min,
-                        c.rel->python_max);
+                        c.rel->python_max, s.os ? s.os->Name() : "");
     if (!c.image)
       return Reject(c, "image", std::string("data/docker-images.toml has no ") +
                                     (s.r.compile ? "devel image with nvcc " + MM(c.cuda)
-                                                 : "runtime image the driver runs") +
+                                                 : "CUDA " + std::to_string(c.cuda.major()) +
+                                                       ".x runtime image the driver runs") +
                                     " whose python3 is within " + c.rel->python_min.text + "-" +
                                     c.rel->python_max.text);
-    c.python = c.image->python3;
+    c.python = PythonPick{c.image->python3, PythonSource::kImage,
+                          "the python3 of " + c.image->image + ", within the wheels' range",
+                          c.image->sources.empty() ? "" : c.image->sources.front()};
   }
+  // Last, so a release refused here is known to fit in every other way (the note says so).
+  if (std::string missing = MissingCompanion(*c.rel, s.r.extras); !missing.empty())
+    return Reject(c, "companion", missing + " made no release for torch " + c.rel->version.text +
+                                      " (data/pytorch.toml)");
   return true;
 }
 
@@ -259,16 +293,33 @@ std::string GpuList(const MachineSpec& m) {
   return out.empty() ? "no NVIDIA GPU" : out;
 }
 
-void AddTorch(const Search& s, const TorchTry& c, Plan& p) {
+/// Adds `line` to both the resolver's constraints and the written requirements.
+void Require(Plan& p, const std::string& constraint, const std::string& table_pin) {
+  p.constraints.push_back(constraint);
+  p.requirements.push_back(table_pin);
+}
+
+bool AddTorch(const Search& s, const TorchTry& c, Plan& p, PlanFailure& fail) {
   p.torch = c.rel->version;
   p.variant = c.variant;
   p.cuda = c.cuda;
   bool pypi = c.variant == c.rel->pypi_default;
   p.index_url = pypi ? "" : kPytorchIndex + c.variant;
   std::string tv = c.rel->version.text;
-  p.requirements.push_back("torch==" + tv + ".*");
-  if (s.r.HasExtra("torchvision")) p.requirements.push_back("torchvision==" + c.rel->torchvision->text + ".*");
-  if (s.r.HasExtra("torchaudio")) p.requirements.push_back("torchaudio==" + c.rel->torchaudio->text + ".*");
+  std::vector<std::string> constraints = TorchConstraints(*c.rel, s.r.extras);
+  auto pins = TorchTablePins(*c.rel, c.variant, s.r.extras);
+  if (!pins) {
+    fail = {"knowledge", "data/pytorch.toml has no exact torch/torchvision/torchaudio version "
+                         "for torch " + tv + " (patches, torchvision_exact, ...): no pin that excludes the other "
+                         "variants can be written", {}};
+    return false;
+  }
+  // torch==X.Y.Z asked: that patch release, not the newest of X.Y.
+  if (const FrameworkRequest* fr = s.r.Find("torch"); fr && fr->version && fr->version->parts.size() > 2) {
+    constraints.front() = "torch==" + fr->version->text;
+    pins->front() = "torch==" + fr->version->text + LocalTag(*c.rel, c.variant);
+  }
+  for (size_t i = 0; i < constraints.size(); ++i) Require(p, constraints[i], (*pins)[i]);
   std::string why = "newest release that passes every check for " + GpuList(s.m) +
                     ", in its default variant unless that one cannot run here";
   if (s.r.Find("torch")->version) why = "requested torch==" + s.r.Find("torch")->version->text;
@@ -290,6 +341,13 @@ void AddTorch(const Search& s, const TorchTry& c, Plan& p) {
   Decide(p, "cudnn-nccl", "from the nvidia-* wheels torch pins",
          "the CUDA wheels of torch >= 1.13 depend on NVIDIA's pip wheels, so nothing to install "
          "on the system", "compat-data.md c (BUILDER promote_pypi_to_staging.sh cu117.with.pypi.cudnn)");
+  for (const std::string& u : c.rel->untagged)
+    if (s.r.HasExtra(u) && !p.index_url.empty()) {
+      p.needs_pypi = true;  // its one build for every CUDA is on PyPI only
+      std::erase(p.variant_packages, u);
+      p.notes.push_back(u + " is pinned without a +" + c.variant + " tag: its wheel for torch " + tv +
+                        " is one build for every CUDA variant (py3-none), served by PyPI");
+    }
   if (s.r.HasExtra("torchvision") || s.r.HasExtra("torchaudio"))
     Decide(p, "companions", "torchvision " + (c.rel->torchvision ? c.rel->torchvision->text : "-") +
                                 ", torchaudio " + (c.rel->torchaudio ? c.rel->torchaudio->text : "-"),
@@ -298,33 +356,60 @@ void AddTorch(const Search& s, const TorchTry& c, Plan& p) {
     p.notes.push_back("the arch list of torch " + tv + " " + c.variant +
                       " is not confirmed in PyTorch's own build scripts (" + c.build->source + ")");
   if (!c.rel->confirmed) p.notes.push_back("the torch " + tv + " row is not confirmed in PyTorch's own repositories");
-  for (const char* name : {"deepspeed", "bitsandbytes"})
-    if (s.r.HasExtra(name)) {
-      p.requirements.push_back(name);
-      p.notes.push_back(std::string(name) + " is not pinned: the knowledge base has no table of its "
-                                            "releases against torch");
-    }
+  // bitsandbytes ships wheels, so the resolver pins it; deepspeed is an sdist whose metadata
+  // build imports torch, so it is left to the install.
+  if (s.r.HasExtra("bitsandbytes")) {
+    Require(p, "bitsandbytes", "bitsandbytes");
+    p.needs_pypi = true;
+  }
+  if (s.r.HasExtra("deepspeed")) {
+    p.requirements.push_back("deepspeed");
+    p.needs_pypi = true;
+    p.notes.push_back("deepspeed is not pinned: it is a source distribution built at install "
+                      "time against the installed torch");
+  }
   if (s.r.compile && (s.r.HasExtra("apex") || s.r.HasExtra("flash-attn"))) {
-    p.requirements.push_back("ninja");
-    p.requirements.push_back("packaging");
-    p.requirements.push_back("wheel");
+    for (const char* tool : {"ninja", "packaging", "wheel"}) Require(p, tool, tool);
   }
   if (s.r.HasExtra("flash-attn")) p.build_requirements.push_back("flash-attn");
   if (s.r.HasExtra("apex")) p.build_requirements.push_back("apex @ git+https://github.com/NVIDIA/apex.git");
   if (!p.build_requirements.empty())
     p.notes.push_back("apex and flash-attn are built from source against the installed torch: "
                       "requirements-build.txt goes in second, with --no-build-isolation; they are not pinned");
+  if (s.r.compile && (s.r.HasExtra("apex") || s.r.HasExtra("flash-attn"))) p.needs_pypi = true;
+  return true;
 }
 
-void AddTensorflow(const Search& s, const FrameworkRequest& fr, Plan& p, std::vector<PlanFailure>& fails) {
+/// Sets the environment's Python when no framework before this one did; false when `min`-`max`
+/// excludes the one already chosen or none can be had.
+bool SettlePython(const Search& s, Plan& p, const Version& min, const Version& max,
+                  std::string& why) {
+  if (Containerised(s.r)) return true;  // the image's python3, checked when it is picked
+  if (!p.python.parts.empty()) {
+    Version mm = *Version::Parse(MM(p.python));
+    if (mm < min || max < mm) {
+      why = "Python " + p.python.text + " (chosen for torch) is outside " + min.text + "-" + max.text;
+      return false;
+    }
+    return true;
+  }
+  auto pick = PythonFor(s, min, max);
+  if (!pick) {
+    why = "no Python within " + min.text + "-" + max.text + " for this target";
+    return false;
+  }
+  p.python = pick->version;
+  p.python_source = pick->source;
+  Decide(p, "python", pick->version.text, pick->why, pick->row_source);
+  return true;
+}
+
+void AddTensorflow(const Search& s, const FrameworkRequest& fr, Plan& p,
+                   std::vector<PlanFailure>& fails, std::pair<Version, Version>& image_python) {
   std::string last;
+  GpuUse gpu = s.m.gpus.empty() ? GpuUse::kCpuOnly : GpuUse::kCuda;
   for (const TensorflowBuild& row : s.t.tf->rows()) {
     if (fr.version && !SameMM(row.version, *fr.version)) continue;
-    std::optional<Version> py = s.r.python ? s.r.python : (p.python.parts.empty() ? s.m.python : p.python);
-    if (py && (Version::Parse(MM(*py)).value() < row.python_min || Version::Parse(MM(*py)).value() > row.python_max)) {
-      last = "tensorflow " + row.version.text + " supports Python " + row.python_min.text + "-" + row.python_max.text;
-      continue;
-    }
     bool needs = false;
     std::string why;
     if (!DriverRuns(s.driver, s.t, row.cuda, needs, why)) {
@@ -335,15 +420,33 @@ void AddTensorflow(const Search& s, const FrameworkRequest& fr, Plan& p, std::ve
       last = "tensorflow " + row.version.text + " is built for CUDA " + MM(row.cuda) + ", torch for " + MM(*p.cuda);
       continue;
     }
+    Plan before = p;
+    if (!SettlePython(s, p, row.python_min, row.python_max, why)) {
+      last = "tensorflow " + row.version.text + " has wheels for Python " + row.python_min.text +
+             "-" + row.python_max.text + ": " + why;
+      p = before;
+      continue;
+    }
+    if (Containerised(s.r)) image_python = {row.python_min, row.python_max};
     if (!p.cuda) p.cuda = row.cuda;
     if (needs && !p.driver) p.driver = s.driver.install;
-    p.requirements.push_back(row.package + "==" + row.version.MajorMinor() + ".*");
-    Decide(p, "tensorflow", row.package + " " + row.version.MajorMinor(),
-           "tested with CUDA " + MM(row.cuda) + " and cuDNN " + row.cudnn.text + ", which driver runs",
+    std::string name = TensorflowRequirementName(row, gpu);
+    Require(p, name + "==" + row.version.MajorMinor() + ".*", name + "==" + row.version.text);
+    p.needs_pypi = true;
+    Decide(p, "tensorflow", name + " " + row.version.MajorMinor(),
+           "newest tested build whose CUDA " + MM(row.cuda) + " (cuDNN " + row.cudnn.text +
+               ") the driver runs" +
+               (name.find("[and-cuda]") != std::string::npos
+                    ? "; [and-cuda] installs CUDA and cuDNN as nvidia-*-cu12 wheels (without it "
+                      "pip's tensorflow runs on the CPU)"
+                    : ""),
            row.source);
-    p.notes.push_back("tensorflow's CUDA " + MM(row.cuda) + " and cuDNN " + row.cudnn.text +
-                      " libraries are not pinned by this plan; the knowledge base has no GPU "
-                      "architecture list for TensorFlow, so the GPU was not checked against it");
+    if (gpu == GpuUse::kCuda && !row.and_cuda)
+      p.notes.push_back("tensorflow " + row.version.text + " has no [and-cuda] extra: CUDA " +
+                        MM(row.cuda) + " and cuDNN " + row.cudnn.text +
+                        " must come from the system (not installed by this plan)");
+    p.notes.push_back("the knowledge base has no GPU architecture list for TensorFlow, so the GPU "
+                      "was not checked against it");
     return;
   }
   fails.push_back({"release", "no TensorFlow build in data/tensorflow.toml fits" + (last.empty() ? std::string() : ": " + last), {}});
@@ -371,7 +474,7 @@ void AddJax(const Search& s, const FrameworkRequest& fr, Plan& p, std::vector<Pl
     if (!gpu_ok) continue;
     bool needs = false;
     if (row->min_driver) {
-      bool ok = s.driver.installed && *s.driver.installed >= *row->min_driver;
+      bool ok = s.driver.no_gpu || (s.driver.installed && *s.driver.installed >= *row->min_driver);
       if (!ok && s.driver.may_install && s.driver.install &&
           Version::Parse(std::to_string(s.driver.install->branch)).value() >= *row->min_driver)
         ok = needs = true;
@@ -384,8 +487,22 @@ void AddJax(const Search& s, const FrameworkRequest& fr, Plan& p, std::vector<Pl
       last = "jax for CUDA " + std::to_string(major) + " next to a CUDA " + std::to_string(p.cuda->major()) + " torch";
       continue;
     }
+    std::string why;
+    Plan before = p;
+    if (!SettlePython(s, p, *Version::Parse("3"), *Version::Parse("3.99"), why)) {
+      last = why;
+      p = before;
+      continue;
+    }
+    if (!p.cuda) p.cuda = row->min_cuda ? *row->min_cuda : *Version::Parse(std::to_string(major) + ".0");
     if (needs && !p.driver) p.driver = s.driver.install;
-    p.requirements.push_back("jax[cuda" + std::to_string(major) + "]" + (fr.version ? "==" + fr.version->text : ">=" + row->since.text));
+    std::string name = "jax[cuda" + std::to_string(major) + "]";
+    Require(p, name + (fr.version ? "==" + fr.version->text : ""),
+            name + (fr.version ? "==" + fr.version->text : ">=" + row->since.text));
+    p.needs_pypi = true;
+    if (!fr.version)
+      p.notes.push_back("jax is pinned only from below (" + name + ">=" + row->since.text +
+                        ") when no resolver answers: data/jax.toml holds no exact release");
     Decide(p, "jax", "jax[cuda" + std::to_string(major) + "]",
            "needs driver >= " + (row->min_driver ? row->min_driver->text : std::string("?")) +
                " and compute capability >= " + (row->min_compute_capability ? row->min_compute_capability->text : std::string("?")),
@@ -404,6 +521,7 @@ std::optional<PlanFailure> LoadTables(Tables& t) {
   if (const auto& x = DriverBranches::BuiltIn(); x) t.branches = &*x; else return bad(x.error());
   if (const auto& x = HostCompilers::BuiltIn(); x) t.compilers = &*x; else return bad(x.error());
   if (const auto& x = DockerImages::BuiltIn(); x) t.images = &*x; else return bad(x.error());
+  if (const auto& x = OsPythonTable::BuiltIn(); x) t.os = &*x; else return bad(x.error());
   return std::nullopt;
 }
 
@@ -412,8 +530,14 @@ PlanResult ResolveOnce(const MachineSpec& m, const Request& r, const Tables& t) 
   p.request = r;
   p.machine = m;
   Search s{m, r, t, {}};
+  if (!m.os_id.empty()) s.os = t.os->Find(m.os_id, m.os_version);
+  if (s.os) p.os = *s.os;
+  else if (!m.os_id.empty())
+    p.notes.push_back(m.os_id + " " + m.os_version + " is not in data/os-python.toml: its Python "
+                      "is not known, so the setup brings one with uv");
   s.driver.installed = m.driver;
-  s.driver.may_install = r.driver == DriverPolicy::kMayUpgrade || !m.driver;
+  s.driver.no_gpu = m.gpus.empty();
+  s.driver.may_install = !s.driver.no_gpu && (r.driver == DriverPolicy::kMayUpgrade || !m.driver);
   std::string branch_why;
   s.driver.install = PickBranch(m, t, branch_why);
   for (const PlanGpu& g : m.gpus) {
@@ -447,8 +571,22 @@ PlanResult ResolveOnce(const MachineSpec& m, const Request& r, const Tables& t) 
       // The newest candidate's failure is the one the user hit first.
       return tl::unexpected(PlanFailure{tries.front().constraint, tries.front().why, {}});
     }
-    AddTorch(s, c, p);
-    if (c.python) p.python = *c.python;
+    PlanFailure fail;
+    if (!AddTorch(s, c, p, fail)) return tl::unexpected(fail);
+    // A newer release that fit in every way but a companion: say why it was passed over.
+    for (const TorchTry& other : tries)
+      if (other.constraint == "companion" && c.rel->version < other.rel->version) {
+        p.notes.push_back(other.why + ": torch " + c.rel->version.text +
+                          " is the newest release with every requested companion");
+        Decide(p, "companion", "torch " + c.rel->version.text + " instead of " + other.rel->version.text,
+               other.why, other.rel->source);
+        break;
+      }
+    if (c.python) {
+      p.python = c.python->version;
+      p.python_source = c.python->source;
+      Decide(p, "python", c.python->version.text, c.python->why, c.python->row_source);
+    }
     if (c.needs_driver) p.driver = s.driver.install;
     if (r.compile) {
       p.toolkit = Version::Parse(MM(c.cuda));
@@ -460,20 +598,33 @@ PlanResult ResolveOnce(const MachineSpec& m, const Request& r, const Tables& t) 
     }
   }
   std::vector<PlanFailure> fails;
-  if (const FrameworkRequest* fr = r.Find("tensorflow")) AddTensorflow(s, *fr, p, fails);
+  std::pair<Version, Version> image_python{*Version::Parse("3"), *Version::Parse("3.99")};
+  if (const FrameworkRequest* fr = r.Find("tensorflow")) AddTensorflow(s, *fr, p, fails, image_python);
   if (const FrameworkRequest* fr = r.Find("jax")) AddJax(s, *fr, p, fails);
   if (!fails.empty()) return tl::unexpected(fails.front());
-  if (p.python.parts.empty()) {
-    if (r.python) p.python = *r.python;
-    else if (m.python && (r.target == Target::kVenv || r.target == Target::kSystem))
-      p.python = *Version::Parse(MM(*m.python));
-  }
-  if ((r.target == Target::kDocker || r.target == Target::kDevcontainer) && p.docker_image.empty() && p.cuda) {
-    auto img = PickImage(t, s.driver, *p.cuda, r.compile, r.python, Version::Parse("3").value(),
-                         Version::Parse("3.99").value());
-    if (!img) return tl::unexpected(PlanFailure{"image", "data/docker-images.toml has no image for CUDA " + MM(*p.cuda), {}});
+  if (Containerised(r) && p.docker_image.empty() && p.cuda) {
+    auto img = PickImage(t, s.driver, *p.cuda, r.compile, r.python, image_python.first,
+                         image_python.second, s.os ? s.os->Name() : "");
+    if (!img)
+      return tl::unexpected(PlanFailure{"image", "data/docker-images.toml has no CUDA " +
+                                                     std::to_string(p.cuda->major()) +
+                                                     ".x image the driver runs with a python3 in " +
+                                                     image_python.first.text + "-" + image_python.second.text, {}});
     p.docker_image = img->image;
     p.docker_image_source = img->sources.empty() ? "" : img->sources.front();
+    p.python = img->python3;
+    p.python_source = PythonSource::kImage;
+    Decide(p, "python", img->python3.text, "the python3 of " + img->image, p.docker_image_source);
+  }
+  // Debian packages one branch: take it when it drives every GPU and runs the stack.
+  if (p.driver && s.os && s.os->family == DriverFamily::kDebian && s.os->driver_branch) {
+    Version branch = *Version::Parse(std::to_string(*s.os->driver_branch));
+    bool drives = true;
+    for (const PlanGpu& g : m.gpus)
+      drives = drives && g.compute_capability &&
+               t.branches->Supports(branch, g.compute_capability->major(),
+                                    g.compute_capability->minor()) == std::optional<bool>(true);
+    p.driver->distro_package_runs = drives && p.cuda && t.cuda->Runs(*p.cuda, branch).value_or(false);
   }
   // Decisions that do not depend on the framework.
   if (p.driver) {
@@ -487,18 +638,6 @@ PlanResult ResolveOnce(const MachineSpec& m, const Request& r, const Tables& t) 
     Decide(p, "driver", "keep " + m.driver->text,
            p.cuda ? "runs CUDA " + MM(*p.cuda) + " builds" : "no CUDA build chosen", "data/cuda-drivers.toml");
   }
-  if (!p.python.parts.empty())
-    Decide(p, "python", p.python.text,
-           r.python ? "requested with --python"
-           : !p.docker_image.empty()
-               ? "the python3 of " + p.docker_image + ", within the release's range"
-                    : (m.python && (r.target == Target::kVenv || r.target == Target::kSystem))
-                          ? "python3 on this machine's PATH"
-                          : "newest Python the framework release has wheels for",
-           r.python ? "request" : !p.docker_image.empty() ? p.docker_image_source : m.origin);
-  else
-    Decide(p, "python", "the image's python3", "the Docker image's distribution python3",
-           p.docker_image_source);
   if (p.toolkit) {
     Decide(p, "toolkit", "nvcc " + p.toolkit->text,
            std::string(r.compile_implied ? "apex/flash-attn are compiled" : "--compile") +
@@ -520,7 +659,10 @@ PlanResult ResolveOnce(const MachineSpec& m, const Request& r, const Tables& t) 
            r.compile ? "devel image: nvcc " + (p.cuda ? MM(*p.cuda) : std::string("?")) + " for the extension builds"
                      : "runtime image the driver runs (the wheels bring their own CUDA libraries)",
            p.docker_image_source);
-  if (m.gpus.empty()) p.notes.push_back("no NVIDIA GPU was found or described: the GPU architecture was not checked");
+  if (m.gpus.empty())
+    p.notes.push_back("no NVIDIA GPU was found or described: no driver is installed and the GPU "
+                      "architecture was not checked; the machine that runs this needs a driver "
+                      "for CUDA " + (p.cuda ? MM(*p.cuda) : std::string("?")));
   for (const PlanGpu& g : m.gpus)
     if (!g.compute_capability)
       p.notes.push_back(g.name + ": compute capability unknown (not in data/gpus.toml), not checked");

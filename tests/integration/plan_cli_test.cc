@@ -22,8 +22,10 @@ CliRun Exec(std::vector<std::string> argv, int timeout_ms = 60000) {
   return testing::RunCli(argv, std::chrono::milliseconds(timeout_ms));
 }
 
+/// plan from the tables alone (--offline): these tests check exit codes and files, not the
+/// resolver (tests/integration/plan_resolve_test.cc runs it).
 CliRun Plan(std::vector<std::string> args) {
-  args.insert(args.begin(), {DLRIG_BINARY, "plan"});
+  args.insert(args.begin(), {DLRIG_BINARY, "plan", "--offline"});
   return Exec(args);
 }
 
@@ -69,6 +71,12 @@ TEST(PlanCli, GeneratedFilesPassTheirTools) {
       {"conda", {"torch", "torchaudio", "--gpu", "RTX 3090", "--driver", "535.183.01", "--cuda", "12.1", "--target", "conda", "--compile"}},
       {"docker", {"torch", "flash-attn", "--gpu", "RTX 4090", "--driver", "535.183.01", "--target", "devcontainer"}},
       {"system", {"torch", "apex", "--gpu", "V100", "--driver", "418.87", "--upgrade-driver", "--target", "system", "--os", "ubuntu-22.04"}},
+      {"tensorflow", {"tensorflow", "--gpu", "RTX 3090", "--driver", "535.183.01", "--os", "ubuntu-22.04"}},
+      {"docker-550", {"torch", "--gpu", "RTX 3090", "--driver", "550.54", "--target", "docker"}},
+      {"uv-python", {"torch", "torchaudio", "--gpu", "RTX 4090", "--driver", "580.95.05", "--os", "ubuntu-20.04"}},
+      {"debian-driver", {"torch", "--gpu", "RTX 5090", "--os", "debian-12", "--target", "conda"}},
+      {"debian-no-gpu", {"torch", "deepspeed", "--os", "debian-12"}},
+      {"rhel-compile", {"torch", "--gpu", "RTX 4090", "--os", "rhel-9", "--compile"}},
   };
   for (const Case& c : cases) {
     fs::path dir = FreshDir(c.name);
