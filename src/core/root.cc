@@ -50,6 +50,7 @@ const char* TypeName(mode_t mode) {
   if (S_ISCHR(mode)) return "a character device";
   if (S_ISBLK(mode)) return "a block device";
   if (S_ISLNK(mode)) return "a symbolic link";
+  if (S_ISREG(mode)) return "a regular file";
   return "an unknown kind of file";
 }
 
@@ -355,29 +356,40 @@ Result<std::string> Root::ReadLink(std::string_view path) const {
 }
 
 Result<int> Root::OpenForRead(std::string_view path, bool directory) const {
+  auto wrong_type = [&](mode_t mode) -> std::optional<Error> {
+    if (directory ? S_ISDIR(mode) : S_ISREG(mode)) return std::nullopt;
+    return Error{S_ISDIR(mode) ? ErrorKind::kMalformed : ErrorKind::kUnsupported,
+                 HostPath(path) + ": is " + TypeName(mode) + ", not a " +
+                     (directory ? "directory" : "regular file")};
+  };
+  // A file's type is checked before the open too: opening a device node can act (a watchdog,
+  // a tape), so one planted in a tree is never opened; the check after the open closes the
+  // race. (O_DIRECTORY fails with ENOTDIR before any device is opened.)
   int flags = kReadFlags | (directory ? O_DIRECTORY : 0);
+  struct stat st;
   int fd;
   if (host_) {
-    fd = ::open(NormalizePath(path).c_str(), flags);
+    std::string norm = NormalizePath(path);
+    if (!directory && ::stat(norm.c_str(), &st) == 0)
+      if (auto wrong = wrong_type(st.st_mode)) return tl::unexpected(*wrong);
+    fd = ::open(norm.c_str(), flags);
   } else {
     int hops = kMaxHops;
     auto rel = Locate(path, true, hops);
     if (!rel) return tl::unexpected(rel.error());
+    if (!directory && ::fstatat(fd_, rel->c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0)
+      if (auto wrong = wrong_type(st.st_mode)) return tl::unexpected(*wrong);
     fd = ::openat(fd_, rel->c_str(), flags | O_NOFOLLOW);
   }
   if (fd < 0) return tl::unexpected(ErrnoError(errno, HostPath(path)));
-  struct stat st;
   if (::fstat(fd, &st) != 0) {
     int err = errno;
     ::close(fd);
     return tl::unexpected(ErrnoError(err, HostPath(path)));
   }
-  bool fits = directory ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode);
-  if (!fits) {
+  if (auto wrong = wrong_type(st.st_mode)) {
     ::close(fd);
-    return Fail(S_ISDIR(st.st_mode) ? ErrorKind::kMalformed : ErrorKind::kUnsupported,
-                HostPath(path) + ": is " + TypeName(st.st_mode) + ", not a " +
-                    (directory ? "directory" : "regular file"));
+    return tl::unexpected(*wrong);
   }
   return fd;
 }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -188,6 +189,13 @@ TEST_F(RootTest, DirectoryWhereAFileIsExpectedIsNamed) {
   auto file = root->OpenFile("/etc");
   ASSERT_FALSE(file);
   EXPECT_NE(file.error().message.find("is a directory"), std::string::npos) << file.error().message;
+  // A device node planted in a tree (here /dev/zero's numbers) is named, never read.
+  if (::mknod((dir_ / "etc/zero").c_str(), S_IFCHR | 0644, ::makedev(1, 5)) != 0)
+    GTEST_SKIP() << "mknod needs CAP_MKNOD";
+  auto zero = root->ReadFile("/etc/zero");
+  ASSERT_FALSE(zero);
+  EXPECT_NE(zero.error().message.find("is a character device"), std::string::npos)
+      << zero.error().message;
 }
 
 TEST_F(RootTest, OversizedFileIsTooLarge) {
