@@ -155,9 +155,12 @@ Result<std::vector<LibraryLoad>> ResolveFrameworkLoads(const Root& root, const L
     // A file that is there but unreadable, not ELF or garbled: nothing can be said of its needs
     // (a zero-filled libtorch_cuda.so needs nothing "missing"). A missing importer is left to
     // the loads below, which then name it.
-    if (!elf && info && !placeholder)
-      return Fail(elf.error().kind, importer + ": " + elf.error().message +
-                                        " (what it loads is unknown)");
+    if (!elf && info && !placeholder) {
+      const std::string& why = elf.error().message;
+      bool named = why.find(importer) != std::string::npos;  // Root's errors name the file
+      return Fail(elf.error().kind,
+                  (named ? why : importer + ": " + why) + " (what it loads is unknown)");
+    }
   }
   // The importer's versioned needs, read once for all its dependencies (a real file only).
   std::optional<ElfSymbols> symbols;
