@@ -145,7 +145,11 @@ PciFacts ProbePci(const ProbeContext& ctx) {
     std::string dev = base + "/" + entry.name;
     auto vendor = ReadHex(root, dev + "/vendor");
     if (!vendor) {  // it may be an NVIDIA device: unknown, not "not NVIDIA"
-      facts.unreadable.push_back(vendor.error());
+      Error e = vendor.error();
+      // A dangling link's error names the missing target: say which device it was.
+      if (e.message.find(entry.name) == std::string::npos)
+        e.message = entry.name + ": " + e.message;
+      facts.unreadable.push_back(std::move(e));
       continue;
     }
     if (*vendor != kNvidiaVendor) continue;
