@@ -42,6 +42,22 @@ FileInfo InfoOf(const struct stat& st) {
   return info;
 }
 
+// "a FIFO", "a directory": what a non-regular file is, for messages.
+const char* TypeName(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISLNK(mode)) return "a symbolic link";
+  if (S_ISREG(mode)) return "a regular file";
+  return "an unknown kind of file";
+}
+
+// Every open of an input: never blocks (a FIFO or a tty), never becomes a controlling
+// terminal, never leaks into a child.
+constexpr int kReadFlags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+
 std::vector<std::string> SplitComponents(std::string_view path) {
   std::vector<std::string> parts;
   size_t i = 0;
@@ -175,30 +191,41 @@ std::string Root::HostPath(std::string_view path) const {
 }
 
 // Shared captures store a symbolic link as a small file holding the target (no newline).
-// Such a file counts as a link only when its target exists inside the root.
-bool Root::FlattenedLink(const std::string& rel, std::string* target) const {
+// Such a file counts as a link only when its target resolves inside the root. Deciding that
+// follows the target, so the check spends `hops` like any other link: the one budget bounds a
+// chain or cycle of flattened links, real links, or both (a file "/proc/cpuinfo" holding
+// "cpuinfo/x" is a link through itself, as a real one would be: kLoop, not endless recursion).
+std::optional<Root::Flattened> Root::FlattenedLink(const std::string& rel, int& hops) const {
   struct stat st;
-  if (::fstatat(fd_, rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
-  if (!S_ISREG(st.st_mode) || st.st_size == 0 || st.st_size > 255) return false;
-  int fd = ::openat(fd_, rel.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return false;
+  if (::fstatat(fd_, rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return std::nullopt;
+  if (!S_ISREG(st.st_mode) || st.st_size == 0 || st.st_size > 255) return std::nullopt;
+  int fd = ::openat(fd_, rel.c_str(), kReadFlags | O_NOFOLLOW);
+  if (fd < 0) return std::nullopt;
+  struct stat opened;
+  if (::fstat(fd, &opened) != 0 || !S_ISREG(opened.st_mode)) {  // swapped since the fstatat
+    ::close(fd);
+    return std::nullopt;
+  }
   char buf[256];
   ssize_t n = ::read(fd, buf, sizeof buf);
   ::close(fd);
-  if (n <= 0) return false;
+  if (n <= 0) return std::nullopt;
   std::string text(buf, static_cast<size_t>(n));
-  if (text.find_first_of(" \t\n\r\0", 0, 5) != std::string::npos) return false;
+  if (text.find_first_of(" \t\n\r\0", 0, 5) != std::string::npos) return std::nullopt;
   std::string abs = text[0] == '/' ? text : JoinPath(DirName("/" + rel), text);
-  int hops = kMaxHops - 1;  // a flattened target must itself resolve
   std::string normalized = NormalizePath(abs);
-  if (normalized == NormalizePath("/" + rel)) return false;
-  struct stat target_st;
-  auto resolved = ResolveImpl(normalized, hops, true);
-  if (!resolved) return false;
-  std::string target_rel = resolved->size() > 1 ? resolved->substr(1) : ".";
-  if (::fstatat(fd_, target_rel.c_str(), &target_st, AT_SYMLINK_NOFOLLOW) != 0) return false;
-  *target = text;
-  return true;
+  if (normalized == NormalizePath("/" + rel)) return std::nullopt;
+  Flattened link{std::move(text), ""};
+  if (--hops < 0) {
+    link.resolved =
+        Fail(ErrorKind::kLoop, HostPath("/" + rel) + ": too many levels of symbolic links");
+    return link;
+  }
+  link.resolved = ResolveImpl(normalized, hops, true);
+  // A file whose text names nothing in the root is just a file; one whose target loops is a
+  // link in a loop.
+  if (!link.resolved && link.resolved.error().kind != ErrorKind::kLoop) return std::nullopt;
+  return link;
 }
 
 Result<std::string> Root::ResolveImpl(std::string_view path, int& hops, bool follow_last) const {
@@ -225,15 +252,18 @@ Result<std::string> Root::ResolveImpl(std::string_view path, int& hops, bool fol
     struct stat st;
     if (::fstatat(fd_, rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
       return tl::unexpected(ErrnoError(errno, HostPath("/" + rel)));
-    std::string target;
-    if (S_ISLNK(st.st_mode)) {
-      char buf[PATH_MAX];
-      ssize_t n = ::readlinkat(fd_, rel.c_str(), buf, sizeof buf - 1);
-      if (n < 0) return tl::unexpected(ErrnoError(errno, HostPath("/" + rel)));
-      target.assign(buf, static_cast<size_t>(n));
-    } else if (!(S_ISREG(st.st_mode) && FlattenedLink(rel, &target))) {
+    if (S_ISREG(st.st_mode)) {
+      // The check resolved the target already, spending its hops: go on from there.
+      auto flat = FlattenedLink(rel, hops);
+      if (flat && !flat->resolved) return tl::unexpected(flat->resolved.error());
+      if (flat) done = SplitComponents(*flat->resolved);
       continue;
     }
+    if (!S_ISLNK(st.st_mode)) continue;
+    char buf[PATH_MAX];
+    ssize_t n = ::readlinkat(fd_, rel.c_str(), buf, sizeof buf - 1);
+    if (n < 0) return tl::unexpected(ErrnoError(errno, HostPath("/" + rel)));
+    std::string target(buf, static_cast<size_t>(n));
     if (--hops < 0)
       return Fail(ErrorKind::kLoop, HostPath("/" + rel) + ": too many levels of symbolic links");
     done.pop_back();
@@ -256,8 +286,7 @@ Result<std::string> Root::Resolve(std::string_view path) const {
   return ResolveImpl(path, hops, true);
 }
 
-Result<std::string> Root::Locate(std::string_view path, bool follow_last) const {
-  int hops = kMaxHops;
+Result<std::string> Root::Locate(std::string_view path, bool follow_last, int& hops) const {
   auto resolved = ResolveImpl(path, hops, follow_last);
   if (!resolved) return resolved;
   return *resolved == "/" ? std::string(".") : resolved->substr(1);
@@ -271,7 +300,8 @@ Result<FileInfo> Root::Stat(std::string_view path) const {
     if (::stat(norm.c_str(), &st) != 0) return tl::unexpected(ErrnoError(errno, norm));
     return InfoOf(st);
   }
-  auto rel = Locate(path, true);
+  int hops = kMaxHops;
+  auto rel = Locate(path, true, hops);
   if (!rel) return tl::unexpected(rel.error());
   if (::fstatat(fd_, rel->c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
     return tl::unexpected(ErrnoError(errno, HostPath(path)));
@@ -286,14 +316,16 @@ Result<FileInfo> Root::LStat(std::string_view path) const {
     if (::lstat(norm.c_str(), &st) != 0) return tl::unexpected(ErrnoError(errno, norm));
     return InfoOf(st);
   }
-  auto rel = Locate(path, false);
+  int hops = kMaxHops;
+  auto rel = Locate(path, false, hops);
   if (!rel) return tl::unexpected(rel.error());
   if (::fstatat(fd_, rel->c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
     return tl::unexpected(ErrnoError(errno, HostPath(path)));
   FileInfo info = InfoOf(st);
-  std::string target;
-  if (info.type == FileType::kRegular && FlattenedLink(*rel, &target))
-    info.type = FileType::kSymlink;
+  if (info.type == FileType::kRegular) {
+    // A flattened link in a loop is still a link, as lstat reports a real one in a loop.
+    if (FlattenedLink(*rel, hops)) info.type = FileType::kSymlink;
+  }
   return info;
 }
 
@@ -311,41 +343,70 @@ Result<std::string> Root::ReadLink(std::string_view path) const {
     if (n < 0) return tl::unexpected(ErrnoError(errno, norm));
     return std::string(buf, static_cast<size_t>(n));
   }
-  auto rel = Locate(path, false);
+  int hops = kMaxHops;
+  auto rel = Locate(path, false, hops);
   if (!rel) return tl::unexpected(rel.error());
   ssize_t n = ::readlinkat(fd_, rel->c_str(), buf, sizeof buf - 1);
   if (n >= 0) return std::string(buf, static_cast<size_t>(n));
   int err = errno;
-  std::string target;
-  if (err == EINVAL && FlattenedLink(*rel, &target)) return target;
+  if (err == EINVAL) {
+    if (auto flat = FlattenedLink(*rel, hops)) return flat->text;
+  }
   return tl::unexpected(ErrnoError(err, HostPath(path)));
+}
+
+Result<int> Root::OpenForRead(std::string_view path, bool directory) const {
+  auto wrong_type = [&](mode_t mode) -> std::optional<Error> {
+    if (directory ? S_ISDIR(mode) : S_ISREG(mode)) return std::nullopt;
+    return Error{S_ISDIR(mode) ? ErrorKind::kMalformed : ErrorKind::kUnsupported,
+                 HostPath(path) + ": is " + TypeName(mode) + ", not a " +
+                     (directory ? "directory" : "regular file")};
+  };
+  // A file's type is checked before the open too: opening a device node can act (a watchdog,
+  // a tape), so one planted in a tree is never opened; the check after the open closes the
+  // race. (O_DIRECTORY fails with ENOTDIR before any device is opened.)
+  int flags = kReadFlags | (directory ? O_DIRECTORY : 0);
+  struct stat st;
+  int fd;
+  if (host_) {
+    std::string norm = NormalizePath(path);
+    if (!directory && ::stat(norm.c_str(), &st) == 0)
+      if (auto wrong = wrong_type(st.st_mode)) return tl::unexpected(*wrong);
+    fd = ::open(norm.c_str(), flags);
+  } else {
+    int hops = kMaxHops;
+    auto rel = Locate(path, true, hops);
+    if (!rel) return tl::unexpected(rel.error());
+    if (!directory && ::fstatat(fd_, rel->c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0)
+      if (auto wrong = wrong_type(st.st_mode)) return tl::unexpected(*wrong);
+    fd = ::openat(fd_, rel->c_str(), flags | O_NOFOLLOW);
+  }
+  if (fd < 0) return tl::unexpected(ErrnoError(errno, HostPath(path)));
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return tl::unexpected(ErrnoError(err, HostPath(path)));
+  }
+  if (auto wrong = wrong_type(st.st_mode)) {
+    ::close(fd);
+    return tl::unexpected(*wrong);
+  }
+  return fd;
 }
 
 Result<std::string> Root::ReadFile(std::string_view path, size_t max_bytes) const {
   Note(AccessLog::Kind::kRead, path);
-  int fd;
-  if (host_) {
-    fd = ::open(NormalizePath(path).c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  } else {
-    auto rel = Locate(path, true);
-    if (!rel) return tl::unexpected(rel.error());
-    fd = ::openat(fd_, rel->c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-  }
-  if (fd < 0) return tl::unexpected(ErrnoError(errno, HostPath(path)));
+  auto fd = OpenForRead(path, false);
+  if (!fd) return tl::unexpected(fd.error());
   struct stat st;
-  if (::fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Fail(S_ISDIR(st.st_mode) ? ErrorKind::kMalformed : ErrorKind::kUnsupported,
-                HostPath(path) + ": not a regular file");
-  }
-  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
-    ::close(fd);
+  if (::fstat(*fd, &st) == 0 && static_cast<uint64_t>(st.st_size) > max_bytes) {
+    ::close(*fd);
     return Fail(ErrorKind::kTooLarge, HostPath(path) + ": " + std::to_string(st.st_size) +
                                           " bytes, more than the " + std::to_string(max_bytes) +
                                           " expected");
   }
-  auto text = ReadAll(fd, max_bytes, HostPath(path));
-  ::close(fd);
+  auto text = ReadAll(*fd, max_bytes, HostPath(path));
+  ::close(*fd);
   return text;
 }
 
@@ -360,15 +421,9 @@ Result<std::string> Root::ReadLine(std::string_view path) const {
 
 Result<std::vector<DirEntry>> Root::ListDir(std::string_view path) const {
   Note(AccessLog::Kind::kList, path);
-  int dfd;
-  if (host_) {
-    dfd = ::open(NormalizePath(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  } else {
-    auto rel = Locate(path, true);
-    if (!rel) return tl::unexpected(rel.error());
-    dfd = ::openat(fd_, rel->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  }
-  if (dfd < 0) return tl::unexpected(ErrnoError(errno, HostPath(path)));
+  auto opened = OpenForRead(path, true);
+  if (!opened) return tl::unexpected(opened.error());
+  int dfd = *opened;
   DIR* dir = ::fdopendir(dfd);
   if (dir == nullptr) {
     int err = errno;
@@ -401,21 +456,15 @@ Result<std::vector<DirEntry>> Root::ListDir(std::string_view path) const {
 
 Result<File> Root::OpenFile(std::string_view path) const {
   Note(AccessLog::Kind::kRead, path);
-  int fd;
-  if (host_) {
-    fd = ::open(NormalizePath(path).c_str(), O_RDONLY | O_CLOEXEC);
-  } else {
-    auto rel = Locate(path, true);
-    if (!rel) return tl::unexpected(rel.error());
-    fd = ::openat(fd_, rel->c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  }
-  if (fd < 0) return tl::unexpected(ErrnoError(errno, HostPath(path)));
+  auto fd = OpenForRead(path, false);
+  if (!fd) return tl::unexpected(fd.error());
   struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Fail(ErrorKind::kMalformed, HostPath(path) + ": not a regular file");
+  if (::fstat(*fd, &st) != 0) {
+    int err = errno;
+    ::close(*fd);
+    return tl::unexpected(ErrnoError(err, HostPath(path)));
   }
-  return File(fd, static_cast<uint64_t>(st.st_size));
+  return File(*fd, static_cast<uint64_t>(st.st_size));
 }
 
 }  // namespace dlrig

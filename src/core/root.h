@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -104,10 +105,23 @@ class Root {
     if (log_ != nullptr) log_->entries.emplace_back(kind, NormalizePath(path));
   }
   Root(std::string dir, int fd, bool host) : dir_(std::move(dir)), fd_(fd), host_(host) {}
+  /// `hops` is the budget of links left to follow, shared by every link (real or flattened)
+  /// that one call of a public method meets; kLoop once spent.
   Result<std::string> ResolveImpl(std::string_view path, int& hops, bool follow_last) const;
   /// For a foreign root: the root-relative path to hand to *at() calls.
-  Result<std::string> Locate(std::string_view path, bool follow_last) const;
-  bool FlattenedLink(const std::string& rel, std::string* target) const;
+  Result<std::string> Locate(std::string_view path, bool follow_last, int& hops) const;
+  /// Opens `path` without blocking (O_NONBLOCK: a FIFO or tty cannot stall a probe) and checks
+  /// what was opened: a regular file (or a directory when `directory`), else an error naming
+  /// the type ("is a FIFO"). The caller closes the descriptor.
+  Result<int> OpenForRead(std::string_view path, bool directory) const;
+  struct Flattened {
+    std::string text;               ///< the target as stored
+    Result<std::string> resolved;   ///< where it leads, canonical; kLoop in a loop
+  };
+  /// Whether the regular file `rel` is a link flattened by a capture: a small file whose text
+  /// names something in the root, or leads into a loop. Deciding that follows the target and
+  /// spends `hops`.
+  std::optional<Flattened> FlattenedLink(const std::string& rel, int& hops) const;
 
   std::string dir_;
   int fd_ = -1;

@@ -21,6 +21,8 @@ constexpr uint32_t kMaxEntryHeader = 4096;
 constexpr uint64_t kMaxSteps = 1u << 22;  // containers + entries + padding chunks per file
 constexpr uint16_t kKindPtx = 1, kKindElf = 2;
 constexpr uint64_t kFlagArchSpecific = 0x100000, kFlagFamilySpecific = 0x200000;
+// major * 10 + minor: sm_10 (the first CUDA GPUs) up to a two-digit major (sm_121 in 2025).
+constexpr uint32_t kMinArch = 10, kMaxArch = 999;
 
 uint64_t Le(const unsigned char* p, int bytes) {
   uint64_t v = 0;
@@ -70,18 +72,28 @@ class Walker {
       if (header < kEntryBytes || header > kMaxEntryHeader || header > end - pos ||
           payload > end - pos - header)
         return Truncated(pos);
-      Record(static_cast<uint16_t>(Le(e, 2)), static_cast<uint32_t>(Le(e + 28, 4)), Le(e + 40, 8));
+      if (auto ok = Record(pos, static_cast<uint16_t>(Le(e, 2)),
+                           static_cast<uint32_t>(Le(e + 28, 4)), Le(e + 40, 8));
+          !ok)
+        return ok;
       pos += header + payload;
     }
     return {};
   }
 
-  void Record(uint16_t kind, uint32_t arch, uint64_t flags) {
+  Result<void> Record(uint64_t pos, uint16_t kind, uint32_t arch, uint64_t flags) {
     ++out_.entries;
     if (kind != kKindPtx && kind != kKindElf) {
       ++out_.other_entries;
-      return;
+      return {};
     }
+    // A garbled entry must not become "sm_795177825a": the targets say what runs where, so
+    // one that names no possible architecture makes the whole scan unknown.
+    if (arch < kMinArch || arch > kMaxArch)
+      return Fail(ErrorKind::kMalformed,
+                  fmt::format("fatbin entry at offset {} names architecture {}, not a compute "
+                              "capability (garbled)",
+                              pos, arch));
     GpuCodeTarget t;
     t.kind = kind == kKindPtx ? GpuCodeTarget::Kind::kPtx : GpuCodeTarget::Kind::kSass;
     t.major = static_cast<int>(arch / 10);
@@ -89,6 +101,7 @@ class Walker {
     t.variant = (flags & kFlagArchSpecific) ? 'a' : (flags & kFlagFamilySpecific) ? 'f' : 0;
     auto& list = kind == kKindPtx ? out_.ptx : out_.sass;
     if (std::find(list.begin(), list.end(), t) == list.end()) list.push_back(t);
+    return {};
   }
 
   // Zero bytes between containers (section alignment): returns where the next one starts.
@@ -197,7 +210,9 @@ bool TargetRunsOn(const GpuCodeTarget& t, ComputeCapability cc) {
   if (t.variant == 'a') return t.major == cc.major && t.minor == cc.minor;
   bool same_major = t.major == cc.major && t.minor <= cc.minor;
   if (t.kind == GpuCodeTarget::Kind::kSass || t.variant == 'f') return same_major;
-  return t.major * 10 + t.minor <= cc.major * 10 + cc.minor;
+  // In 64 bits: the caller's numbers may come from a device or a file (no signed overflow).
+  auto rank = [](int major, int minor) { return int64_t{major} * 10 + minor; };
+  return rank(t.major, t.minor) <= rank(cc.major, cc.minor);
 }
 
 KernelImageChoice PickKernelImage(const FatbinScan& scan, ComputeCapability cc) {

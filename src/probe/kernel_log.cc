@@ -137,7 +137,7 @@ Result<std::string> ReadTail(const Root& root, const char* path, size_t max_byte
 // /dev/kmsg without blocking: one record per read(), EAGAIN once the buffer is drained. Only
 // NVIDIA lines are kept, as dmesg prints them.
 Result<std::string> ReadKmsg() {
-  int fd = ::open(kKmsg, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  int fd = ::open(kKmsg, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
     std::string why = std::string(kKmsg) + ": " + std::strerror(err);

@@ -144,7 +144,15 @@ PciFacts ProbePci(const ProbeContext& ctx) {
   for (auto& entry : *entries) {
     std::string dev = base + "/" + entry.name;
     auto vendor = ReadHex(root, dev + "/vendor");
-    if (!vendor || *vendor != kNvidiaVendor) continue;
+    if (!vendor) {  // it may be an NVIDIA device: unknown, not "not NVIDIA"
+      Error e = vendor.error();
+      // A dangling link's error names the missing target: say which device it was.
+      if (e.message.find(entry.name) == std::string::npos)
+        e.message = entry.name + ": " + e.message;
+      facts.unreadable.push_back(std::move(e));
+      continue;
+    }
+    if (*vendor != kNvidiaVendor) continue;
     if (!ids_loaded) {
       ids = LoadPciIds(root, &facts.ids_source);
       ids_loaded = true;
@@ -169,6 +177,17 @@ PciFacts ProbePci(const ProbeContext& ctx) {
     if (auto real = root.Resolve(dev)) d.sysfs_path = *real;
     if (auto recorded = root.ReadLine(dev + "/realpath")) d.sysfs_path = *recorded;
     devices.push_back(std::move(d));
+  }
+  if (devices.empty() && !facts.unreadable.empty()) {
+    // Not one NVIDIA device among those read, and some could not be read: whether there is
+    // a GPU is unknown.
+    const Error& first = facts.unreadable.front();
+    facts.devices = Fail(first.kind, fmt::format("the vendor of {} of {} PCI devices could not "
+                                                 "be read ({}{})",
+                                                 facts.unreadable.size(), entries->size(),
+                                                 first.message,
+                                                 facts.unreadable.size() > 1 ? ", ..." : ""));
+    return facts;
   }
   facts.devices = std::move(devices);
   return facts;

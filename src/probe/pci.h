@@ -36,6 +36,9 @@ struct PciDevice {
 struct PciFacts {
   Result<std::vector<PciDevice>> devices = Fail(ErrorKind::kNotFound, "not probed");  ///< vendor 0x10de only
   std::string ids_source;  ///< the pci.ids file names came from ("" when none was found)
+  /// Devices on the bus whose vendor could not be read (each may be an NVIDIA one). When no
+  /// NVIDIA device was read and this is not empty, `devices` is an error: unknown, not none.
+  std::vector<Error> unreadable;
 };
 
 PciFacts ProbePci(const ProbeContext& ctx);

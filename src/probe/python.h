@@ -56,6 +56,9 @@ struct Framework {
   std::string evidence;                        ///< file the CUDA version came from
   std::vector<std::string> details;            ///< "jaxlib 0.11.2", "jax-cuda13-plugin 0.11.2"
   std::vector<LibraryLoad> loads;
+  /// Why `loads` is empty for a CUDA build: its importer (libtorch_cuda.so...) is there but
+  /// could not be read or is not a valid ELF file, so what it loads is unknown.
+  std::optional<Error> loads_error;
   /// The GPU code (SASS/PTX) in its main CUDA library's fatbin (torch: libtorch_cuda.so);
   /// nullopt when not read (CPU builds, other frameworks).
   std::optional<Result<FatbinScan>> kernels;

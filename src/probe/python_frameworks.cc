@@ -12,6 +12,13 @@ namespace {
 
 constexpr size_t kMaxPySource = 256 * 1024;
 
+void SetLoads(Framework& fw, Result<std::vector<LibraryLoad>> loads) {
+  if (loads)
+    fw.loads = std::move(*loads);
+  else
+    fw.loads_error = loads.error();
+}
+
 // First site dir holding `rel`, else the first site dir.
 std::string SiteDirOf(const Root& root, const PythonEnv& env, std::string_view rel,
                       const PythonDist* dist) {
@@ -42,14 +49,16 @@ std::optional<Framework> Torch(const Root& root, const LibraryContext& lc, const
     fw.built_for_cuda = text ? Fail(ErrorKind::kMalformed, version_py + ": no cuda = line")
                              : tl::unexpected(text.error());
   if (fw.built_for_cuda && !fw.built_for_cuda->empty()) {
-    fw.loads = ResolveFrameworkLoads(root, lc, env, site, "torch", *fw.built_for_cuda);
+    SetLoads(fw, ResolveFrameworkLoads(root, lc, env, site, "torch", *fw.built_for_cuda));
     // The kernels live in libtorch_cuda.so (torch 1.10-1.12 split it; _cu holds them).
     for (const char* lib : {"torch/lib/libtorch_cuda.so", "torch/lib/libtorch_cuda_cu.so"}) {
       std::string path = JoinPath(site, lib);
       auto info = root.Stat(path);
       if (!info) continue;
       fw.kernels_file = path;
-      if (info->size_bytes > 0) fw.kernels = ReadFatbin(root, path);  // 0 bytes: a capture
+      // 0 bytes: a capture's placeholder. A FIFO or device is read, to fail with its type.
+      if (info->size_bytes > 0 || info->type != FileType::kRegular)
+        fw.kernels = ReadFatbin(root, path);
       break;
     }
   }
@@ -77,7 +86,7 @@ std::optional<Framework> TensorFlow(const Root& root, const LibraryContext& lc,
   if (auto cudnn = FindDictString(*text, "cudnn_version"))
     fw.details.push_back("built with cuDNN " + *cudnn);
   if (cuda && !cuda->empty())
-    fw.loads = ResolveFrameworkLoads(root, lc, env, dist->site_dir, "tensorflow", *cuda);
+    SetLoads(fw, ResolveFrameworkLoads(root, lc, env, dist->site_dir, "tensorflow", *cuda));
   return fw;
 }
 
@@ -107,7 +116,7 @@ std::optional<Framework> Jax(const Root& root, const LibraryContext& lc, const P
   }
   std::string site = jax ? jax->site_dir : jaxlib->site_dir;
   if (!fw.built_for_cuda->empty())
-    fw.loads = ResolveFrameworkLoads(root, lc, env, site, "jax", *fw.built_for_cuda);
+    SetLoads(fw, ResolveFrameworkLoads(root, lc, env, site, "jax", *fw.built_for_cuda));
   return fw;
 }
 

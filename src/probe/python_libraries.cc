@@ -125,9 +125,11 @@ Result<std::string> LibraryVersion(const Root& root, const LibraryContext& lc, c
   return Fail(ErrorKind::kNotFound, "no version in the file name, a wheel or a header");
 }
 
-std::vector<LibraryLoad> ResolveFrameworkLoads(const Root& root, const LibraryContext& lc,
-                                               const PythonEnv& env, const std::string& site_dir,
-                                               std::string_view framework, std::string_view cuda) {
+Result<std::vector<LibraryLoad>> ResolveFrameworkLoads(const Root& root, const LibraryContext& lc,
+                                                       const PythonEnv& env,
+                                                       const std::string& site_dir,
+                                                       std::string_view framework,
+                                                       std::string_view cuda) {
   auto cuda_version = Version::Parse(cuda);
   const WheelLayout* layout =
       cuda_version ? FindLayout(lc.layouts, framework, cuda_version->major()) : nullptr;
@@ -139,7 +141,8 @@ std::vector<LibraryLoad> ResolveFrameworkLoads(const Root& root, const LibraryCo
   if (!layout || !layout->preload) {
     elf = ReadElf(root, importer);
     auto info = root.Stat(importer);
-    if (!elf && layout && info && info->size_bytes == 0) {
+    bool placeholder = info && info->type == FileType::kRegular && info->size_bytes == 0;
+    if (!elf && layout && placeholder) {
       elf = ElfInfo{};
       if (layout->rpath) {
         elf->rpath = layout->runpath;
@@ -148,6 +151,15 @@ std::vector<LibraryLoad> ResolveFrameworkLoads(const Root& root, const LibraryCo
         elf->has_runpath = true;
       }
       assumed = true;
+    }
+    // A file that is there but unreadable, not ELF or garbled: nothing can be said of its needs
+    // (a zero-filled libtorch_cuda.so needs nothing "missing"). A missing importer is left to
+    // the loads below, which then name it.
+    if (!elf && info && !placeholder) {
+      const std::string& why = elf.error().message;
+      bool named = why.find(importer) != std::string::npos;  // Root's errors name the file
+      return Fail(elf.error().kind,
+                  (named ? why : importer + ": " + why) + " (what it loads is unknown)");
     }
   }
   // The importer's versioned needs, read once for all its dependencies (a real file only).

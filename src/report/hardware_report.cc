@@ -83,6 +83,7 @@ void RenderHardware(TextWriter& out, const HostFacts& host, const PciFacts& pci)
     std::string numa = !d.numa_node ? "?" : *d.numa_node < 0 ? "none" : std::to_string(*d.numa_node);
     out.Detail(fmt::format("NUMA node {}, CPUs {}", numa, d.local_cpulist.value_or("?")));
   }
+  for (auto& e : pci.unreadable) out.Unknown("pci device", e);
 }
 
 json HostJson(const HostFacts& host) {
@@ -139,7 +140,9 @@ json PciJson(const PciFacts& pci) {
                     {"local_cpulist", FactJson(d.local_cpulist)},
                     {"sysfs_path", d.sysfs_path}});
   }
-  return json{{"ids_source", pci.ids_source}, {"devices", list}};
+  json unreadable = json::array();
+  for (auto& e : pci.unreadable) unreadable.push_back(UnavailableJson(e));
+  return json{{"ids_source", pci.ids_source}, {"devices", list}, {"unreadable", unreadable}};
 }
 
 }  // namespace dlrig

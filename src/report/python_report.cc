@@ -34,6 +34,9 @@ void RenderFramework(TextWriter& out, const Framework& fw) {
   std::string details = fw.details.empty() ? "" : fmt::format(" ({})", fmt::join(fw.details, ", "));
   out.Item(fw.name,
            fw.version.value_or("version ?") + ", " + CudaText(fw.built_for_cuda) + details);
+  if (fw.loads_error)
+    out.Detail("CUDA libraries it loads: unknown (" + fw.loads_error->message + ")",
+               Colour::kYellow);
   for (const LibraryLoad& load : fw.loads) {
     out.Detail(LoadText(load), load.resolution.path ? Colour::kNone : Colour::kYellow);
     if (load.assumed_layout) out.Detail("  " + std::string(kAssumedNote));
@@ -119,6 +122,7 @@ json FrameworkJson(const Framework& fw) {
           {"evidence", fw.evidence},
           {"details", fw.details},
           {"loads", loads},
+          {"loads_error", fw.loads_error ? UnavailableJson(*fw.loads_error) : json(nullptr)},
           {"kernels", KernelsJson(fw)}};
 }
 

@@ -23,9 +23,19 @@ SummaryLine Gpus(const PciFacts& pci, const KernelDriverFacts& k) {
   std::vector<std::string> gpus;
   for (auto& d : *pci.devices)
     if (d.IsGpu()) gpus.push_back(GpuName(d, k) + " (" + d.address + ")");
-  if (gpus.empty()) return {"gpus", "no NVIDIA GPU on the PCI bus", true};
-  return {"gpus", fmt::format("{} NVIDIA GPU{}: {}", gpus.size(), gpus.size() == 1 ? "" : "s",
-                              fmt::join(gpus, ", "))};
+  std::string unread = pci.unreadable.empty()
+                           ? ""
+                           : fmt::format(" ({} PCI device{} unreadable, maybe more)",
+                                         pci.unreadable.size(),
+                                         pci.unreadable.size() == 1 ? "" : "s");
+  if (gpus.empty()) {
+    if (!unread.empty()) return {"gpus", "unknown: no NVIDIA GPU read" + unread, true};
+    return {"gpus", "no NVIDIA GPU on the PCI bus", true};
+  }
+  return {"gpus",
+          fmt::format("{} NVIDIA GPU{}: {}{}", gpus.size(), gpus.size() == 1 ? "" : "s",
+                      fmt::join(gpus, ", "), unread),
+          !unread.empty()};
 }
 
 SummaryLine KernelDriver(const KernelDriverFacts& k) {

@@ -98,17 +98,20 @@ TEST(DoctorCli, HostileTreeGivesUnknownsNotCrashes) {
   t.Mkdir(site);
   for (int i = 0; i < 10000; ++i) t.Write(site + "pkg" + std::to_string(i) + "-1.0.dist-info/METADATA", "");
   t.Write("root/.bashrc", std::string(3u << 20, '#'));
+  // The only PCI device is a dangling link: whether there is a GPU is unknown, an error
+  // (machine-unreadable, exit 2), never "healthy".
   CliRun run = Dlrig({"doctor", "--json", "--root", t.dir().string()});
-  ASSERT_EQ(run.exit_code, 0) << run.err;
+  ASSERT_EQ(run.exit_code, 2) << run.err;
   json doc = json::parse(run.out, nullptr, false);
   ASSERT_FALSE(doc.is_discarded());
+  EXPECT_EQ(doc["findings"][0]["id"], "machine-unreadable");
   EXPECT_EQ(doc["hardware"]["host"]["os"]["unavailable"], "symlink_loop");
   EXPECT_EQ(doc["hardware"]["host"]["cpu"]["unavailable"], "not_found");
   EXPECT_EQ(doc["hardware"]["host"]["kernel"]["unavailable"], "too_large");
   EXPECT_EQ(doc["hardware"]["host"]["memory"]["unavailable"], "malformed");
   EXPECT_EQ(doc["containers"]["daemon_json"]["unavailable"], "malformed");
   CliRun text = Dlrig({"doctor", "--root", t.dir().string()});
-  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_EQ(text.exit_code, 2) << text.err;
 }
 
 // Permission errors are kept apart from absence. Root reads everything, so the binary runs
@@ -138,7 +141,7 @@ TEST(DoctorCli, UnreadableFilesAreNoPermission) {
   } else {
     run = Dlrig(argv);
   }
-  ASSERT_EQ(run.exit_code, 0) << run.err;
+  ASSERT_EQ(run.exit_code, 2) << run.err;  // no /sys: machine-unreadable
   json doc = json::parse(run.out, nullptr, false);
   ASSERT_FALSE(doc.is_discarded()) << run.out.substr(0, 300);
   EXPECT_EQ(doc["hardware"]["host"]["os"]["unavailable"], "no_permission");

@@ -107,6 +107,28 @@ TEST(FatbinTest, TruncatedOrGarbledContainerIsAClearError) {
   EXPECT_EQ(Names(twice.sass), (std::vector<std::string>{"sm_80", "sm_90"}));
 }
 
+// Issue 14: a garbled entry reported "sm_795177825a". An architecture number no GPU can have
+// makes the scan malformed (unknown), not a target.
+TEST(FatbinTest, ImplausibleArchitectureIsMalformedNotATarget) {
+  auto root = Root::Open("/");
+  auto bytes = root->ReadFile(Fixture("libfatbin_fixture.so"), 1 << 20);
+  ASSERT_TRUE(bytes);
+  size_t at = bytes->find(std::string("\x50\xed\x55\xba", 4));
+  ASSERT_NE(at, std::string::npos);
+  size_t header = static_cast<unsigned char>((*bytes)[at + 6]) |
+                  static_cast<unsigned char>((*bytes)[at + 7]) << 8;
+  size_t entry = at + header;
+  for (uint32_t arch : {795177825u, 0u, 1000u, 0xffffffffu}) {
+    std::string garbled = *bytes;
+    for (int i = 0; i < 4; ++i) garbled[entry + 28 + i] = static_cast<char>(arch >> (8 * i));
+    auto r = ScanFatbinBytes(garbled);
+    ASSERT_FALSE(r) << arch << ": " << TargetNames(*r);
+    EXPECT_EQ(r.error().kind, ErrorKind::kMalformed);
+    EXPECT_NE(r.error().message.find("architecture " + std::to_string(arch)), std::string::npos)
+        << r.error().message;
+  }
+}
+
 GpuCodeTarget T(Kind kind, int major, int minor, char variant = 0) {
   return GpuCodeTarget{kind, major, minor, variant};
 }
@@ -125,6 +147,9 @@ TEST(FatbinCompatTest, DocumentedRules) {
   EXPECT_FALSE(TargetRunsOn(T(Kind::kPtx, 9, 0, 'a'), {10, 0}));
   EXPECT_TRUE(TargetRunsOn(T(Kind::kSass, 10, 0, 'f'), {10, 3}));  // family: same major, >= minor
   EXPECT_FALSE(TargetRunsOn(T(Kind::kPtx, 10, 0, 'f'), {12, 0}));
+  // No signed overflow on numbers from a file or a device (UBSan; it wrapped to "runs").
+  EXPECT_FALSE(TargetRunsOn(T(Kind::kPtx, 429496729, 5), {9, 0}));
+  EXPECT_TRUE(TargetRunsOn(T(Kind::kPtx, 9, 0), {2147483647, 7}));
 }
 
 TEST(FatbinCompatTest, PickKernelImageForFixture) {

@@ -1,6 +1,7 @@
 #include "probe/pci.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "test_util.h"
 
@@ -71,6 +72,40 @@ TEST(PciTest, UnboundDeviceAndUnknownSpeed) {
   EXPECT_EQ(*p.devices->front().driver, "");
   EXPECT_EQ(p.devices->front().link_now.speed_gts.error().kind, ErrorKind::kUnsupported);
   EXPECT_EQ(p.devices->front().name, "device 0xffff");
+}
+
+// Issue 14: a device whose vendor cannot be read may be the GPU. It made "no NVIDIA GPU on the
+// PCI bus"; now the answer is unknown, naming the device. (Tests run as root, so the
+// unreadable entries are a dangling link, a file where a directory belongs and a FIFO.)
+TEST(PciTest, UnreadableDevicesAreUnknownNotAbsent) {
+  testing::TempTree t;
+  t.Write("sys/bus/pci/devices/0000:00:02.0/vendor", "0x8086\n");
+  t.Link("../../../devices/pci0000:00/0000:00:06.0", "sys/bus/pci/devices/0000:00:06.0");
+  t.Write("sys/bus/pci/devices/0000:00:07.0", "not a directory\n");
+  t.Mkdir("sys/bus/pci/devices/0000:00:08.0");
+  ASSERT_EQ(::mkfifo((t.dir() / "sys/bus/pci/devices/0000:00:08.0/vendor").c_str(), 0644), 0);
+  testing::Fixture f(t.dir().string());
+  PciFacts p = ProbePci(f.ctx());
+  ASSERT_FALSE(p.devices) << p.devices->size() << " devices";
+  EXPECT_NE(p.devices.error().message.find("3 of 4 PCI devices"), std::string::npos)
+      << p.devices.error().message;
+  EXPECT_NE(p.devices.error().message.find("0000:00:06.0"), std::string::npos);
+  ASSERT_EQ(p.unreadable.size(), 3u);
+  EXPECT_NE(p.unreadable[2].message.find("is a FIFO"), std::string::npos) << p.unreadable[2].message;
+}
+
+// With an NVIDIA device read, the list stands, and the unreadable ones are kept beside it.
+TEST(PciTest, UnreadableDeviceBesideAGpuIsKept) {
+  testing::TempTree t;
+  t.Write("sys/bus/pci/devices/0000:01:00.0/vendor", "0x10de\n");
+  t.Write("sys/bus/pci/devices/0000:01:00.0/class", "0x030200\n");
+  t.Link("/nowhere", "sys/bus/pci/devices/0000:02:00.0");
+  testing::Fixture f(t.dir().string());
+  PciFacts p = ProbePci(f.ctx());
+  ASSERT_TRUE(p.devices);
+  EXPECT_EQ(p.devices->size(), 1u);
+  ASSERT_EQ(p.unreadable.size(), 1u);
+  EXPECT_EQ(p.unreadable[0].kind, ErrorKind::kNotFound);
 }
 
 TEST(PciTest, NoSysfsIsUnknown) {

@@ -157,5 +157,19 @@ TEST(PythonPackageRules, MissingCudnnWheelFallsBackToAnOlderSystemCudnn) {
       << ::testing::PrintToString(ids);
 }
 
+// Issue 14: a zero-filled libtorch_cuda.so made "torch needs libcudart.so.13, which the loader
+// cannot find"; what a file that is no ELF needs is unknown, so no finding is drawn from it.
+TEST(PythonPackageRules, ZeroFilledImporterDrawsNoMissingLibrary) {
+  testing::Machine m;
+  m.WorkingDriver();
+  m.TorchVenv("2.11.0+cu130", "13.0");
+  Dist(m, "torch", "2.11.0+cu130", {});
+  m.Write(std::string(kSite) + "torch/lib/libtorch_cuda.so", std::string(65536, '\0'));
+  auto ids = m.Ids();
+  for (const auto& id : ids)
+    EXPECT_EQ(id.find("framework-cuda-library-missing"), std::string::npos)
+        << ::testing::PrintToString(ids);
+}
+
 }  // namespace
 }  // namespace dlrig

@@ -1,6 +1,7 @@
 #include "probe/python.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <chrono>
 
@@ -159,6 +160,44 @@ TEST(PythonTreeTest, CondaEnvAndShadowingUserSite) {
   ASSERT_EQ(env.user_sites.size(), 1u);
   EXPECT_TRUE(env.user_sites[0].applies);
   EXPECT_EQ(env.user_sites[0].packages, std::vector<std::string>{"torch 2.3.0"});
+}
+
+// Issue 14: a zero-filled libtorch_cuda.so is no ELF file: what it loads is unknown (it gave
+// "needs libcudart.so.13, which the loader cannot find"), and so is its GPU code. A FIFO there
+// fails at once with its type instead of blocking the probe.
+TEST(PythonTreeTest, UnreadableImporterMeansUnknownLoadsNotMissingOnes) {
+  for (bool fifo : {false, true}) {
+    TempTree t;
+    std::string site = "opt/venv/lib/python3.12/site-packages/";
+    t.Write("opt/venv/pyvenv.cfg", "home = /usr/bin\nversion_info = 3.12.3\n");
+    t.Write(site + "torch/version.py", "__version__ = '2.11.0+cu130'\ncuda = '13.0'\n");
+    t.Mkdir(site + "torch-2.11.0+cu130.dist-info");
+    std::string lib = (t.dir() / site / "torch/lib/libtorch_cuda.so").string();
+    if (fifo) {
+      t.Mkdir(site + "torch/lib");
+      ASSERT_EQ(::mkfifo(lib.c_str(), 0644), 0);
+    } else {
+      t.Write(site + "torch/lib/libtorch_cuda.so", std::string(65536, '\0'));
+    }
+    Fixture f(t.dir().string(),
+              Environment(std::map<std::string, std::string>{{"VIRTUAL_ENV", "/opt/venv"}}));
+    PythonFacts facts = ProbePython(f.ctx(), ProbeLoaderConfig(f.ctx()));
+    ASSERT_EQ(facts.envs.size(), 1u);
+    const Framework* torch = FindFramework(facts.envs[0], "torch");
+    ASSERT_TRUE(torch);
+    EXPECT_TRUE(torch->loads.empty()) << torch->loads.size() << " loads from a non-ELF importer";
+    ASSERT_TRUE(torch->loads_error);
+    EXPECT_NE(torch->loads_error->message.find("libtorch_cuda.so"), std::string::npos);
+    ASSERT_TRUE(torch->kernels);
+    ASSERT_FALSE(*torch->kernels);
+    if (fifo) {
+      EXPECT_NE(torch->loads_error->message.find("is a FIFO"), std::string::npos)
+          << torch->loads_error->message;
+      EXPECT_NE(torch->kernels->error().message.find("is a FIFO"), std::string::npos);
+    } else {
+      EXPECT_EQ(torch->loads_error->kind, ErrorKind::kMalformed) << torch->loads_error->message;
+    }
+  }
 }
 
 TEST(PythonTreeTest, HundredCondaEnvsStayFast) {

@@ -33,6 +33,32 @@ TEST(RulesTest, HealthyMachineIsSilent) {
   EXPECT_EQ(m.Ids(), std::vector<std::string>{});
 }
 
+// Issue 14: an empty or unreadable tree gave "no problems found", exit 0. Without the PCI
+// devices nothing can be judged: an error that names every basic source that failed.
+TEST(RulesTest, UnreadableMachineIsAnErrorNotHealthy) {
+  testing::TempTree empty;
+  testing::Fixture f(empty.dir().string());
+  Inventory inv = CollectInventory(f.ctx());
+  auto findings = Diagnose(inv, *Catalog::BuiltIn());
+  ASSERT_TRUE(findings) << findings.error().message;
+  ASSERT_EQ(findings->size(), 1u);
+  const Finding& unread = findings->front();
+  EXPECT_EQ(unread.id, "machine-unreadable");
+  EXPECT_EQ(unread.severity, Severity::kError);
+  EXPECT_NE(unread.title.find("the tree at " + empty.dir().string()), std::string::npos)
+      << unread.title;
+  ASSERT_GE(unread.evidence.size(), 4u);
+  EXPECT_EQ(unread.evidence[0].rfind("PCI devices: ", 0), 0u) << unread.evidence[0];
+  EXPECT_TRUE(std::any_of(unread.evidence.begin(), unread.evidence.end(),
+                          [](const std::string& e) { return e.rfind("CPU: ", 0) == 0; }));
+  EXPECT_EQ(ExitCodeFor(*findings), 2);
+
+  Machine m;  // readable, but the bus is gone
+  m.WorkingDriver();
+  m.Remove("sys");
+  EXPECT_TRUE(Has(m.Ids(), "machine-unreadable")) << ::testing::PrintToString(m.Ids());
+}
+
 TEST(RulesTest, NouveauBoundIsTheRootOfTheMissingDriver) {
   Machine m;
   m.Driver("nouveau");
