@@ -112,7 +112,8 @@ void NameSpans(std::string_view line, std::vector<Span>& spans) {
   auto word = [&](size_t k) {
     std::string_view w = line.substr(words[k].begin, words[k].end - words[k].begin);
     while (!w.empty() && (w.front() == '\'' || w.front() == '"')) w.remove_prefix(1);
-    while (!w.empty() && (w.back() == '\'' || w.back() == '"' || w.back() == ';')) w.remove_suffix(1);
+    while (!w.empty() && (w.back() == '\'' || w.back() == '"' || w.back() == ';'))
+      w.remove_suffix(1);
     return w;
   };
   for (size_t k = 0; k + 1 < words.size(); ++k) {
@@ -170,9 +171,8 @@ std::string RedactShellSecrets(std::string_view text) {
 }
 
 std::string RedactSecretValues(std::string_view text) {
-  return EachLine(text, [](std::string_view line, std::vector<Span>& spans) {
-    ValueSpans(line, spans);
-  });
+  return EachLine(text,
+                  [](std::string_view line, std::vector<Span>& spans) { ValueSpans(line, spans); });
 }
 
 }  // namespace dlrig

@@ -1,14 +1,13 @@
 #include "core/atomic_file.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include <fmt/format.h>
 
 namespace dlrig {
 namespace {
@@ -57,7 +56,7 @@ Result<std::string> RandomName() {
 }  // namespace
 
 Result<void> CheckWritableTarget(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return {};
     return Errno(errno, "cannot write " + path);
@@ -81,13 +80,16 @@ Result<AtomicFile> AtomicFile::Create(const std::string& path, unsigned mode) {
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                     static_cast<mode_t>(mode & 07777));
     if (fd >= 0) return AtomicFile(path, std::move(temp), fd);
-    if (errno != EEXIST) return Errno(errno, "cannot write " + path + " (temporary file in " + dir + ")");
+    if (errno != EEXIST)
+      return Errno(errno, "cannot write " + path + " (temporary file in " + dir + ")");
   }
   return Fail(ErrorKind::kIo, "cannot write " + path + ": no free temporary name in " + dir);
 }
 
 AtomicFile::AtomicFile(AtomicFile&& other) noexcept
-    : path_(std::move(other.path_)), temp_(std::move(other.temp_)), fd_(other.fd_),
+    : path_(std::move(other.path_)),
+      temp_(std::move(other.temp_)),
+      fd_(other.fd_),
       published_(other.published_) {
   other.fd_ = -1;
   other.published_ = true;  // nothing left for the moved-from object to remove
@@ -128,8 +130,9 @@ Result<void> AtomicFile::Write(std::string_view data) {
 }
 
 Result<void> AtomicFile::Close() {
-  if (fd_ < 0) return published_ ? Fail(ErrorKind::kIo, "cannot write " + path_ + ": discarded")
-                                 : Result<void>{};
+  if (fd_ < 0)
+    return published_ ? Fail(ErrorKind::kIo, "cannot write " + path_ + ": discarded")
+                      : Result<void>{};
   int err = ::fsync(fd_) != 0 ? errno : 0;
   if (::close(fd_) != 0 && err == 0) err = errno;
   fd_ = -1;

@@ -37,9 +37,12 @@ size_t SequenceAt(std::string_view text, size_t i) {
 std::string PointerToken(std::string_view key) {
   std::string out;
   for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
   }
   return out;
 }
@@ -96,7 +99,8 @@ std::string Dump(const J& doc, int indent) {
     return copy.dump(indent, ' ', false, J::error_handler_t::replace);
   } catch (const std::exception& e) {
     // Not reached with the repair above; kept so that no document can end a command.
-    J fallback = {{"error", std::string("dlrig could not write this document as JSON: ") + e.what()}};
+    J fallback = {
+        {"error", std::string("dlrig could not write this document as JSON: ") + e.what()}};
     return fallback.dump(indent, ' ', false, J::error_handler_t::replace);
   }
 }

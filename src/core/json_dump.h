@@ -12,10 +12,9 @@
 // an object key). Documents that are all UTF-8 have no such member.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 namespace dlrig {
 

@@ -2,10 +2,10 @@
 // string (issue 14: one non-UTF-8 byte ended every --json with exit 70 and nothing on stdout),
 // GPU processes show no arguments unless --show-commands, and capture neither writes through
 // a planted link nor replaces a device node nor copies a token out of ~/.bashrc.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -110,7 +110,8 @@ class ArgvProcess {
     if (posix_spawn(&pid_, args[0], nullptr, nullptr, args.data(), environ) != 0) pid_ = -1;
     // Wait until its cmdline is the python one (after exec).
     for (int i = 0; i < 100 && pid_ > 0; ++i) {
-      if (Slurp("/proc/" + std::to_string(pid_) + "/cmdline").find("--hf-token") != std::string::npos)
+      if (Slurp("/proc/" + std::to_string(pid_) + "/cmdline").find("--hf-token") !=
+          std::string::npos)
         break;
       std::this_thread::sleep_for(20ms);
     }
@@ -128,9 +129,11 @@ class ArgvProcess {
 };
 
 std::string FakeNvml(const testing::TempTree& tree, pid_t pid) {
-  tree.Write("fake-nvml.conf", "driver_version=580.159.04\ncuda_version=13000\ndevice_count=1\n"
-                               "gpu0.name=NVIDIA H100 80GB HBM3\ngpu0.pci_bus_id=00000000:01:00.0\n"
-                               "gpu0.processes=" + std::to_string(pid) + ":1048576\n");
+  tree.Write("fake-nvml.conf",
+             "driver_version=580.159.04\ncuda_version=13000\ndevice_count=1\n"
+             "gpu0.name=NVIDIA H100 80GB HBM3\ngpu0.pci_bus_id=00000000:01:00.0\n"
+             "gpu0.processes=" +
+                 std::to_string(pid) + ":1048576\n");
   return (tree.dir() / "fake-nvml.conf").string();
 }
 
@@ -173,7 +176,8 @@ std::string HttpGet(int port, const std::string& target) {
     std::string request = "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) > 0) {
       char buf[8192];
-      for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) out.append(buf, static_cast<size_t>(n));
+      for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;)
+        out.append(buf, static_cast<size_t>(n));
     }
   }
   close(fd);
@@ -203,8 +207,8 @@ std::string ServeGpus(const std::vector<std::string>& env, const fs::path& log,
   posix_spawn_file_actions_destroy(&actions);
   std::string body;
   static const std::regex kListening(R"(listening on http://127\.0\.0\.1:(\d+)/)");
-  for (auto until = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < until;
-       std::this_thread::sleep_for(100ms)) {
+  for (auto until = std::chrono::steady_clock::now() + 20s;
+       std::chrono::steady_clock::now() < until; std::this_thread::sleep_for(100ms)) {
     std::smatch m;
     std::string text = Slurp(log);
     if (!std::regex_search(text, m, kListening)) continue;
@@ -245,10 +249,14 @@ std::string Untar(const fs::path& archive, const fs::path& into) {
 
 TEST(CaptureOutput, TokensInShellStartupFilesStayOnTheMachine) {
   testing::TempTree tree;
-  tree.Write("home/.bashrc", "export PATH=/usr/local/cuda/bin:$PATH\n"
-                             "export CUDA_HOME=/usr/local/cuda\n"
-                             "export HF_TOKEN=" + std::string(kToken) + "\n"
-                             "alias up='hub --token " + kToken + "'\n");
+  tree.Write("home/.bashrc",
+             "export PATH=/usr/local/cuda/bin:$PATH\n"
+             "export CUDA_HOME=/usr/local/cuda\n"
+             "export HF_TOKEN=" +
+                 std::string(kToken) +
+                 "\n"
+                 "alias up='hub --token " +
+                 kToken + "'\n");
   fs::path out = tree.dir() / "cap.tar.gz";
   CliRun run = Capture(tree.dir() / "home", out.string());
   ASSERT_EQ(run.exit_code, 0) << run.err;

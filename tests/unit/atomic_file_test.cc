@@ -34,11 +34,11 @@ std::vector<std::string> Others(const fs::path& dir, std::initializer_list<std::
 TEST(AtomicFile, ReplacesAnExistingRegularFileWithTheModeAsked) {
   testing::TempTree tree;
   tree.Write("out.svg", "old");
-  struct stat old_st{};
+  struct stat old_st {};
   ASSERT_EQ(::stat((tree.dir() / "out.svg").c_str(), &old_st), 0);
   ASSERT_TRUE(WriteFileAtomically((tree.dir() / "out.svg").string(), "new", 0600));
   EXPECT_EQ(Slurp(tree.dir() / "out.svg"), "new");
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat((tree.dir() / "out.svg").c_str(), &st), 0);
   EXPECT_NE(st.st_ino, old_st.st_ino);  // renamed over, not written into
   EXPECT_EQ(st.st_mode & 0777, 0600u);
@@ -69,7 +69,7 @@ TEST(AtomicFile, RefusesDevicesFifosAndDirectories) {
     ASSERT_FALSE(ok) << path;
     EXPECT_NE(ok.error().message.find(what), std::string::npos) << ok.error().message;
   }
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat("/dev/null", &st), 0);
   EXPECT_TRUE(S_ISCHR(st.st_mode));
   EXPECT_TRUE(fs::is_fifo(tree.dir() / "fifo"));
@@ -138,7 +138,7 @@ TEST(TarWriter, RefusesADeviceTarget) {
   auto tar = TarWriter::Create("/dev/null");
   ASSERT_FALSE(tar);
   EXPECT_NE(tar.error().message.find("character device"), std::string::npos);
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat("/dev/null", &st), 0);
   EXPECT_TRUE(S_ISCHR(st.st_mode));
 }

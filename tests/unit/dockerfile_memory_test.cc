@@ -39,7 +39,8 @@ TEST(DockerfileMemory, ParsingA260KbLineStaysUnder64MbOfRss) {
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     ::close(pipe_fds[0]);
-    struct rusage before{}, after{};
+    struct rusage before {
+    }, after{};
     ::getrusage(RUSAGE_SELF, &before);
     // Room for what is mapped already plus 1 GiB: far above the bound, far below 5 GB.
     long long grown_kb = -1;

@@ -13,16 +13,19 @@ TEST(Utf8, WellFormedSequencesOnly) {
   EXPECT_TRUE(IsValidUtf8("plain /usr/lib"));
   EXPECT_TRUE(IsValidUtf8("tr\xC3\xA1in \xE2\x82\xAC \xF0\x9F\x98\x80"));
   EXPECT_FALSE(IsValidUtf8("/opt/\xFF/lib"));
-  EXPECT_FALSE(IsValidUtf8("caf\xE9"));          // Latin-1
-  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));         // overlong '/'
-  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));     // a UTF-16 surrogate
+  EXPECT_FALSE(IsValidUtf8("caf\xE9"));           // Latin-1
+  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));      // a UTF-16 surrogate
   EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));  // above U+10FFFF
-  EXPECT_FALSE(IsValidUtf8("\xE2\x82"));         // cut short
+  EXPECT_FALSE(IsValidUtf8("\xE2\x82"));          // cut short
 }
 
 TEST(Utf8, EachBadByteBecomesOneReplacementCharacter) {
   EXPECT_EQ(ReplaceInvalidUtf8("/opt/\xFF/lib"), "/opt/\xEF\xBF\xBD/lib");
-  EXPECT_EQ(ReplaceInvalidUtf8("\xE2\x82" "a"), "\xEF\xBF\xBD\xEF\xBF\xBD" "a");
+  EXPECT_EQ(ReplaceInvalidUtf8("\xE2\x82"
+                               "a"),
+            "\xEF\xBF\xBD\xEF\xBF\xBD"
+            "a");
   EXPECT_EQ(ReplaceInvalidUtf8("\xC3\xA1"), "\xC3\xA1");
   EXPECT_EQ(HexBytes("/\xFF"), "2fff");
 }
@@ -30,9 +33,10 @@ TEST(Utf8, EachBadByteBecomesOneReplacementCharacter) {
 // The reproducer: nlohmann's dump() throws type_error.316 on one such byte, which ended every
 // --json with exit 70 and nothing on stdout.
 TEST(DumpJson, NeverThrowsAndListsTheOriginalBytes) {
-  ojson doc = {{"schema", "dlrig.doctor/1"},
-               {"shell", {{"path", ojson::array({{{"dir", "/usr/bin"}}, {{"dir", "/opt/\xFF/lib"}}})}}},
-               {"os", {{"name", "caf\xE9"}}}};
+  ojson doc = {
+      {"schema", "dlrig.doctor/1"},
+      {"shell", {{"path", ojson::array({{{"dir", "/usr/bin"}}, {{"dir", "/opt/\xFF/lib"}}})}}},
+      {"os", {{"name", "caf\xE9"}}}};
   EXPECT_THROW((void)doc.dump(2), nlohmann::json::type_error);
   std::string text;
   ASSERT_NO_THROW(text = DumpJson(doc));

@@ -9,9 +9,9 @@ namespace {
 constexpr const char* kHf = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz012345";
 
 TEST(Redact, SecretNames) {
-  for (const char* name : {"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "OPENAI_API_KEY", "aws_secret",
-                           "DB_PASSWORD", "hf-token", "GITHUB_AUTH", "CREDENTIALS_FILE",
-                           "SSH_PRIVATE", "WANDB_API_KEY"})
+  for (const char* name :
+       {"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "OPENAI_API_KEY", "aws_secret", "DB_PASSWORD",
+        "hf-token", "GITHUB_AUTH", "CREDENTIALS_FILE", "SSH_PRIVATE", "WANDB_API_KEY"})
     EXPECT_TRUE(IsSecretName(name)) << name;
   for (const char* name : {"PATH", "LD_LIBRARY_PATH", "CUDA_HOME", "CUDA_VISIBLE_DEVICES",
                            "NVIDIA_DRIVER_CAPABILITIES", "NCCL_DEBUG", "CONDA_PREFIX", "HOME",
@@ -30,7 +30,8 @@ TEST(Redact, ExportsAndAssignmentsOfSecretNames) {
   EXPECT_EQ(RedactShellSecrets("set -gx WANDB_API_KEY abcdef"), "set -gx WANDB_API_KEY <redacted>");
   EXPECT_EQ(RedactShellSecrets("alias up='hub upload --hf-token=abc --repo x'"),
             "alias up='hub upload --hf-token=<redacted> --repo x'");
-  EXPECT_EQ(RedactShellSecrets("mysql --password s3cret -h db"), "mysql --password <redacted> -h db");
+  EXPECT_EQ(RedactShellSecrets("mysql --password s3cret -h db"),
+            "mysql --password <redacted> -h db");
 }
 
 TEST(Redact, TokenShapedValuesAnywhere) {
@@ -41,8 +42,9 @@ TEST(Redact, TokenShapedValuesAnywhere) {
   EXPECT_EQ(RedactSecretValues("X=sk-proj-0123456789abcdefghij"), "X=<redacted>");
   EXPECT_EQ(RedactSecretValues("pip install scikit-learn sk-learn hf_hub"),
             "pip install scikit-learn sk-learn hf_hub");  // too short to be tokens
-  EXPECT_EQ(RedactSecretValues("PIP_INDEX_URL=https://__token__:pypi-AgEIcHlwaS5vcmc@example.org/simple"),
-            "PIP_INDEX_URL=https://__token__:<redacted>@example.org/simple");
+  EXPECT_EQ(
+      RedactSecretValues("PIP_INDEX_URL=https://__token__:pypi-AgEIcHlwaS5vcmc@example.org/simple"),
+      "PIP_INDEX_URL=https://__token__:<redacted>@example.org/simple");
   EXPECT_EQ(RedactSecretValues("see https://example.org/a:b@c"), "see https://example.org/a:b@c");
 }
 
@@ -54,12 +56,16 @@ TEST(Redact, WhatDoctorReadsIsKeptAndLinesStayWhereTheyWere) {
       "export CUDA_HOME=/usr/local/cuda-12.4\n"
       "export CUDA_VISIBLE_DEVICES=0,1\n"
       "__conda_setup=\"$('/opt/conda/bin/conda' 'shell.bash' 'hook' 2> /dev/null)\"\n"
-      "export HF_TOKEN=" + std::string(kHf) + "\n"
+      "export HF_TOKEN=" +
+      std::string(kHf) +
+      "\n"
       "\n";
   std::string out = RedactShellSecrets(bashrc);
   EXPECT_EQ(out.find(kHf), std::string::npos);
-  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), std::count(bashrc.begin(), bashrc.end(), '\n'));
-  EXPECT_EQ(out.substr(0, bashrc.find("export HF_TOKEN")), bashrc.substr(0, bashrc.find("export HF_TOKEN")));
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'),
+            std::count(bashrc.begin(), bashrc.end(), '\n'));
+  EXPECT_EQ(out.substr(0, bashrc.find("export HF_TOKEN")),
+            bashrc.substr(0, bashrc.find("export HF_TOKEN")));
   EXPECT_NE(out.find("export HF_TOKEN=<redacted>\n"), std::string::npos);
 }
 
