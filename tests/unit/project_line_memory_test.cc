@@ -1,5 +1,6 @@
 // `check` on a Dockerfile with one long `RUN pip install` line: every package kept its own
-// copy of the line (130 KB -> 1.3 GB RSS, 260 KB -> 5.1 GB). The line is held once now.
+// copy of the line (130 KB -> 1.3 GB RSS, 260 KB -> 5.1 GB); a one-line dependency list of
+// pyproject.toml or environment.yml did the same. The line is held once now.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -8,6 +9,7 @@
 #include <cstdio>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "plan/project_files.h"
 
@@ -97,6 +99,36 @@ TEST(DockerfileMemory, OneCopyOfALongLineHowManyPackagesItNames) {
     if (buffers.insert(line.data()).second) held += line.size();
   }
   EXPECT_LE(held, 2 * text.size()) << buffers.size() << " copies of the line";
+}
+
+/// Bytes of distinct line buffers held by `packages`.
+size_t HeldLineBytes(const std::vector<PackageSpec>& packages) {
+  std::set<const char*> buffers;
+  size_t held = 0;
+  for (const PackageSpec& p : packages) {
+    std::string_view line = p.at.text;
+    if (buffers.insert(line.data()).second) held += line.size();
+  }
+  return held;
+}
+
+TEST(ProjectLineMemory, OneLineDependencyListsOfPyprojectAndConda) {
+  std::string deps, specs;
+  for (int i = 0; i < 10000; ++i) {
+    deps += (i ? ", " : "") + ("\"pkg" + std::to_string(i) + "==1.0\"");
+    specs += (i ? ", " : "") + ("pkg" + std::to_string(i) + "=1.0");
+  }
+  std::string pyproject =
+      "[project]\nname = \"x\"\nversion = \"1\"\ndependencies = [" + deps + "]\n";
+  auto py = ParsePyproject(pyproject, "pyproject.toml");
+  ASSERT_TRUE(py) << py.error().message;
+  ASSERT_EQ(py->packages.size(), 10000u);
+  EXPECT_LE(HeldLineBytes(py->packages), 2 * pyproject.size());
+  std::string conda = "name: x\ndependencies: [" + specs + "]\n";
+  auto env = ParseCondaEnvironment(conda, "environment.yml");
+  ASSERT_TRUE(env) << env.error().message;
+  ASSERT_EQ(env->packages.size(), 10000u);
+  EXPECT_LE(HeldLineBytes(env->packages), 2 * conda.size());
 }
 
 }  // namespace
