@@ -322,5 +322,21 @@ TEST(CaptureOutput, AnExistingArchiveIsReplaced) {
   EXPECT_EQ(Untar(tree.dir() / "cap.tar.gz", tree.dir() / "x"), "");
 }
 
+// bench --html goes through the same writer: a link at the page's name is refused (the results
+// still reach stdout first), the file it points at is untouched, and nothing is left behind.
+TEST(BenchHtml, ALinkAtThePageIsRefused) {
+  testing::TempTree tree;
+  tree.Write("victim", "precious");
+  tree.Link((tree.dir() / "victim").string(), "page.html");
+  CliRun run = Dlrig({}, {"bench", "--backend", "null", "--quick", "--no-history", "--html",
+                          (tree.dir() / "page.html").string(), "memory"});
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+  EXPECT_NE(run.err.find("refusing to write"), std::string::npos) << run.err;
+  EXPECT_FALSE(run.out.empty());
+  EXPECT_EQ(Slurp(tree.dir() / "victim"), "precious");
+  for (const auto& e : fs::directory_iterator(tree.dir()))
+    EXPECT_FALSE(e.path().filename().string().ends_with(".tmp")) << e.path();
+}
+
 }  // namespace
 }  // namespace dlrig
