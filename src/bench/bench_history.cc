@@ -7,6 +7,7 @@
 #include <map>
 
 #include "bench/report_json.h"
+#include "core/json_dump.h"
 #include "monitor/history_sql.h"
 
 namespace dlrig::bench {
@@ -17,7 +18,7 @@ using history_sql::ColumnText;
 using history_sql::Stmt;
 using nlohmann::json;
 
-std::string Dump(const ojson& j) { return j.dump(-1, ' ', false, ojson::error_handler_t::replace); }
+std::string Dump(const ojson& j) { return DumpJson(j, -1); }
 
 // What the history keeps of the machine beside the devices: enough to tell two runs' stacks apart.
 ojson InventoryJson(const BenchRun& run) {

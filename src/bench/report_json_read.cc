@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "bench/report_json.h"
+#include "core/json_dump.h"
 
 namespace dlrig::bench {
 namespace {
@@ -279,7 +280,7 @@ Result<Measurement> MeasurementFromJson(const json& j) {
       if (value.is_string())
         m.params[name] = value.get<std::string>();
       else if (value.is_primitive())
-        m.params[name] = value.dump();
+        m.params[name] = DumpJson(value, -1);
       else
         return tl::unexpected(Bad(where, fmt::format("param \"{}\" is not a value", name)));
     }

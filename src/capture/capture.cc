@@ -9,6 +9,8 @@
 #include <map>
 #include <set>
 
+#include "core/json_dump.h"
+#include "capture/redact.h"
 #include "core/strings.h"
 #include "core/tar.h"
 #include "probe/inventory.h"
@@ -93,6 +95,14 @@ class Collector {
 
   const std::map<std::string, Entry>& tree() const { return tree_; }
 
+  /// Replaces the saved content of `path` (after its links) by RedactShellSecrets of it.
+  void RedactShellFile(const std::string& path) {
+    auto real = root_.Resolve(path);
+    auto it = tree_.find(real ? *real : NormalizePath(path));
+    if (it != tree_.end() && it->second.node == Node::kFile)
+      it->second.content = RedactShellSecrets(it->second.content);
+  }
+
  private:
   void AddFile(const std::string& path, const FileInfo& info, bool want_content) {
     auto it = tree_.find(path);
@@ -152,10 +162,22 @@ void ListDevices(const Root& root, const std::string& dir, std::string& out, int
   }
 }
 
+// Every string of the report through the shell rule: variables (PIP_INDEX_URL with a password)
+// and start-up lines are in it. Done on the strings, before DumpJson could list their bytes.
+void RedactStrings(json& j) {
+  if (j.is_string()) {
+    j = RedactShellSecrets(j.get_ref<const std::string&>());
+  } else if (j.is_structured()) {
+    for (auto& value : j) RedactStrings(value);
+  }
+}
+
 // The report as doctor --json writes it, findings included when the catalogue is usable.
 std::string DoctorReportJson(const Inventory& inv) {
   Result<Findings> findings = DiagnoseBuiltIn(inv);
-  return DoctorJson(inv, findings ? *findings : Findings{}).dump(2);
+  json doc = DoctorJson(inv, findings ? *findings : Findings{});
+  RedactStrings(doc);
+  return DumpJson(doc);
 }
 
 }  // namespace
@@ -173,6 +195,9 @@ Result<CaptureStats> WriteCapture(const ProbeContext& ctx, Root& root, const std
     if (kind == AccessLog::Kind::kList) collector.AddListing(path);
     else collector.AddPath(path, kind == AccessLog::Kind::kRead);
   }
+
+  // Shell start-up files carry tokens (export HF_TOKEN=...): their secrets stay here.
+  for (const std::string& file : inv.shell.startup_files_read) collector.RedactShellFile(file);
 
   auto tar = TarWriter::Create(out);
   if (!tar) return tl::unexpected(tar.error());
@@ -200,7 +225,7 @@ Result<CaptureStats> WriteCapture(const ProbeContext& ctx, Root& root, const std
                                                        uts.release, uts.version, uts.machine)
                                          : "";
   for (auto& [name, text] : std::initializer_list<std::pair<const char*, std::string>>{
-           {"environ.txt", environ},
+           {"environ.txt", RedactSecretValues(environ)},
            {"dev.listing", [&] { std::string o; ListDevices(root, "/dev", o); return o; }()},
            {"uname.txt", uname},
            {"doctor.json", DoctorReportJson(inv) + "\n"}}) {

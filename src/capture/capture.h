@@ -2,7 +2,9 @@
 // that `dlrig doctor --root` accepts. Files keep their content; shared libraries and programs
 // become empty placeholders with their names and links kept; device nodes
 // are listed in dev.listing. Beside the tree: environ.txt (only the variables dlrig reads),
-// doctor.json (the report, with the driver's answers), uname.txt.
+// doctor.json (the report, with the driver's answers), uname.txt. Secrets in shell start-up
+// files and token-shaped values in environ.txt and doctor.json are replaced by "<redacted>"
+// (capture/redact.h); the archive is written with mode 0600.
 #pragma once
 
 #include <string>

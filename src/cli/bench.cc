@@ -22,6 +22,7 @@
 #include "cli/commands.h"
 #include "cli/session.h"
 #include "core/atomic_file.h"
+#include "core/json_dump.h"
 #include "core/root.h"
 #include "core/strings.h"
 #include "core/host.h"
@@ -36,7 +37,7 @@ using namespace bench;
 void Out(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); }
 
 std::string Dump(const ojson& j) {
-  return j.dump(2, ' ', false, ojson::error_handler_t::replace) + "\n";
+  return DumpJson(j) + "\n";
 }
 
 std::string KnownKeys() {

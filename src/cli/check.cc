@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "cli/session.h"
+#include "core/json_dump.h"
 #include "plan/check_report.h"
 #include "probe/inventory.h"
 
@@ -83,7 +84,7 @@ int RunCheck(const std::vector<std::string>& args) {
     }
     files.push_back(std::move(f));
   }
-  std::string text = as_json ? CheckJson(machine, files).dump(2) + "\n" : CheckText(machine, files);
+  std::string text = as_json ? DumpJson(CheckJson(machine, files)) + "\n" : CheckText(machine, files);
   std::fwrite(text.data(), 1, text.size(), stdout);
   return CheckExitCode(files);
 }

@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/session.h"
+#include "core/json_dump.h"
 #include "report/doctor_report.h"
 #include "report/text.h"
 
@@ -32,7 +33,7 @@ int RunDoctor(const std::vector<std::string>& args) {
     return kExitInternal;
   }
   if (as_json) {
-    std::string text = DoctorJson(inv, *findings).dump(2);
+    std::string text = DumpJson(DoctorJson(inv, *findings));
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fputc('\n', stdout);
   } else {

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/session.h"
+#include "core/json_dump.h"
 #include "core/strings.h"
 #include "core/version.h"
 #include "knowledge/gpus.h"
@@ -65,8 +66,11 @@ int RunGpus(const std::vector<std::string>& args) {
   CLI::App app("Every GPU as the driver describes it: identity, memory, ECC, row remapping, "
                "MIG, compute mode, PCIe, power, temperature, with the datasheet figures.",
                "dlrig gpus");
-  bool as_json = false, no_colour = false;
+  bool as_json = false, no_colour = false, show_commands = false;
   app.add_flag("--json", as_json, "machine-readable output (schema dlrig.gpus/1)");
+  app.add_flag("--show-commands", show_commands,
+               "show each GPU process's whole command line (default: the program's name only, "
+               "since arguments can hold tokens and passwords)");
   app.add_flag("--no-color", no_colour, "no colour even on a terminal");
   if (auto done = ParseArgs(app, args)) return *done;
   auto session = Session::Open(SessionOptions{});
@@ -80,7 +84,9 @@ int RunGpus(const std::vector<std::string>& args) {
   DriverQuery query = QueryDriver(options);
   PciFacts pci = ProbePci(ctx);
   for (GpuFacts& g : query.nvml.devices)  // who each process is, from /proc
-    if (g.processes) DescribeProcesses(ctx.root, *g.processes);
+    if (g.processes)
+      DescribeProcesses(ctx.root, *g.processes,
+                        show_commands ? CommandDetail::kFullCommandLine : CommandDetail::kProgramName);
   const LibraryAnswers& nvml = query.nvml;
   std::string why = NvmlUnavailableReason(nvml);
 
@@ -109,7 +115,7 @@ int RunGpus(const std::vector<std::string>& args) {
       matrix.push_back(r);
     }
     j["topology"] = matrix;
-    std::string text = j.dump(2);
+    std::string text = DumpJson(j);
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fputc('\n', stdout);
   } else {

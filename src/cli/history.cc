@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "cli/session.h"
 #include "core/atomic_file.h"
+#include "core/json_dump.h"
 #include "core/strings.h"
 #include "core/host.h"
 #include "monitor/history.h"
@@ -306,7 +307,7 @@ int RunHistory(const std::vector<std::string>& args) {
     for (const auto& g : shown)
       for (const auto& s : by_gpu[g.uuid]) j["samples"].push_back(SampleJson(s));
     for (const auto& e : *events) j["events"].push_back(EventJson(e));
-    std::string text = j.dump(2) + "\n";
+    std::string text = DumpJson(j) + "\n";
     std::fwrite(text.data(), 1, text.size(), stdout);
   } else {
     std::printf("history %s, %s to %s (local time)\n\n", path->c_str(), LocalTimeText(*since).c_str(),

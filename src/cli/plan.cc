@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "cli/session.h"
+#include "core/json_dump.h"
 #include "plan/emit.h"
 #include "plan/emit_json.h"
 #include "plan/pip_resolve.h"
@@ -146,7 +147,7 @@ int RunPlan(const std::vector<std::string>& args) {
     }
   }
   if (as_json)
-    Print(PlanJson(*plan).dump(2) + "\n");
+    Print(DumpJson(PlanJson(*plan)) + "\n");
   else
     Print(Summary(*plan, explain));
   if (out_dir.empty()) return kExitHealthy;

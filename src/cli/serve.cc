@@ -128,7 +128,7 @@ int RunServe(const std::vector<std::string>& args) {
       "(JSON), / (status page), /healthz. Samples NVML in one background thread.",
       "dlrig serve");
   std::string listen = "127.0.0.1:9835", interval_text = "1s", naming_text = "native";
-  bool no_processes = false;
+  bool no_processes = false, show_commands = false;
   std::string history_path;
   app.add_option("--listen", listen,
                  "ADDR:PORT or [IPv6]:PORT to listen on (default 127.0.0.1:9835, loopback only)");
@@ -136,6 +136,10 @@ int RunServe(const std::vector<std::string>& args) {
   app.add_option("--naming", naming_text,
                  "metric names: native (dlrig_*) or dcgm (dcgm-exporter's DCGM_FI_DEV_*)");
   app.add_flag("--no-processes", no_processes, "do not ask for the processes on each GPU");
+  app.add_flag("--show-commands", show_commands,
+               "put each GPU process's whole command line in /api/v1/gpus and the status page "
+               "(default: the program's name only; arguments can hold tokens, and anyone who can "
+               "reach the port reads them)");
   app.add_option("--history", history_path,
                  "also record every sample in this SQLite history (see dlrig history); "
                  "'default' is ~/.local/share/dlrig/history.db")
@@ -167,6 +171,7 @@ int RunServe(const std::vector<std::string>& args) {
   sampler_options.driver.cuda_library.clear();  // NVML describes the GPUs
   sampler_options.interval = *interval;
   sampler_options.processes = !no_processes;
+  if (show_commands) sampler_options.commands = CommandDetail::kFullCommandLine;
   std::string hostname = Hostname();
   ServeRoutesOptions routes;
   routes.exposition = {*naming, hostname};

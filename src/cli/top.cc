@@ -74,13 +74,16 @@ int RunTop(const std::vector<std::string>& args) {
       "The GPUs and their processes, live: utilisation, memory, temperature, power, "
       "clocks, PCIe throughput, throttling; sort, filter and signal processes.",
       "dlrig top");
-  bool once = false, no_colour = false;
+  bool once = false, no_colour = false, show_commands = false;
   std::string interval_text = "1s", user, sort_text = "mem";
   app.add_flag("--once", once, "print one frame on stdout and exit (width from $COLUMNS or 80)");
   app.add_option("--interval", interval_text, "time between samples: 500ms, 1s, 2s (default 1s)");
   app.add_option("--user", user, "only this user's processes");
   app.add_option("--sort", sort_text, "process order: mem, pid, gpu or user (default mem)");
   app.add_flag("--no-color", no_colour, "no colour even on a terminal");
+  app.add_flag("--show-commands", show_commands,
+               "show each process's whole command line (default: the program's name only, "
+               "since arguments can hold tokens and passwords)");
   if (auto done = ParseArgs(app, args)) return *done;
   auto sort = ParseSort(sort_text);
   auto interval = ParseHistoryDuration(interval_text);
@@ -105,6 +108,7 @@ int RunTop(const std::vector<std::string>& args) {
   options.driver = DriverQueryOptionsFor(session->context());
   options.interval = *interval;
   options.keep = kHistoryKept;
+  if (show_commands) options.commands = CommandDetail::kFullCommandLine;
   Sampler sampler(options);
   TopViewState state{.sort = *sort, .user_filter = user, .utf8 = LocaleIsUtf8()};
   if (!once) {

@@ -1,6 +1,10 @@
 #include "core/tar.h"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <zlib.h>
+
+#include <cerrno>
 
 #include <cstdio>
 #include <cstring>
@@ -18,28 +22,33 @@ void Octal(char* field, size_t width, uint64_t value) {
 
 }  // namespace
 
-Result<TarWriter> TarWriter::Create(const std::string& path) {
-  gzFile gz = gzopen((path + ".tmp").c_str(), "wb6");
-  if (gz == nullptr)
-    return Fail(ErrorKindFromErrno(errno), path + ".tmp: " + std::strerror(errno));
-  return TarWriter(path, gz);
+Result<TarWriter> TarWriter::Create(const std::string& path, unsigned mode) {
+  auto file = AtomicFile::Create(path, mode);
+  if (!file) return tl::unexpected(file.error());
+  // zlib closes the descriptor it is given; the AtomicFile keeps its own to sync and rename.
+  int fd = ::fcntl(file->fd(), F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return Fail(ErrorKindFromErrno(errno), path + ": " + std::strerror(errno));
+  gzFile gz = gzdopen(fd, "wb6");
+  if (gz == nullptr) {
+    ::close(fd);
+    return Fail(ErrorKind::kIo, path + ": cannot start gzip");
+  }
+  return TarWriter(std::move(*file), gz);
 }
 
-TarWriter::TarWriter(TarWriter&& other) noexcept : path_(std::move(other.path_)), gz_(other.gz_) {
+TarWriter::TarWriter(TarWriter&& other) noexcept : file_(std::move(other.file_)), gz_(other.gz_) {
   other.gz_ = nullptr;
 }
 
 TarWriter::~TarWriter() {
-  if (gz_ != nullptr) {
-    gzclose(static_cast<gzFile>(gz_));
-    std::remove((path_ + ".tmp").c_str());
-  }
+  if (gz_ != nullptr) gzclose(static_cast<gzFile>(gz_));
+  // file_'s destructor removes the temporary unless Finish() published it.
 }
 
 Result<void> TarWriter::Write(const void* data, size_t n) {
   if (n == 0) return {};
   if (gzwrite(static_cast<gzFile>(gz_), data, static_cast<unsigned>(n)) != static_cast<int>(n))
-    return Fail(ErrorKind::kIo, path_ + ".tmp: write failed");
+    return Fail(ErrorKind::kIo, file_.path() + ": write failed");
   return {};
 }
 
@@ -101,10 +110,11 @@ Result<void> TarWriter::Finish() {
   if (auto r = Write(kZeros, sizeof kZeros); !r) return r;
   int rc = gzclose(static_cast<gzFile>(gz_));
   gz_ = nullptr;
-  if (rc != Z_OK) return Fail(ErrorKind::kIo, path_ + ".tmp: gzip close failed");
-  if (std::rename((path_ + ".tmp").c_str(), path_.c_str()) != 0)
-    return Fail(ErrorKindFromErrno(errno), path_ + ": " + std::strerror(errno));
-  return {};
+  if (rc != Z_OK) {
+    file_.Discard();
+    return Fail(ErrorKind::kIo, file_.path() + ": write failed (gzip close)");
+  }
+  return file_.Commit();
 }
 
 }  // namespace dlrig

@@ -1,18 +1,21 @@
 // A gzip-compressed ustar archive writer (GNU long-name records for paths over 100 bytes).
-// Written to a temporary file and renamed into place, so a failed capture loses nothing.
+// Written through an AtomicFile (a fresh temporary beside the target, renamed into place), so a
+// failed capture loses nothing and a planted link is never written through.
 #pragma once
 
 #include <string>
 #include <string_view>
 
+#include "core/atomic_file.h"
 #include "core/result.h"
 
 namespace dlrig {
 
 class TarWriter {
  public:
-  /// Starts writing `path` (via `path`.tmp).
-  static Result<TarWriter> Create(const std::string& path);
+  /// Starts writing `path` (through an AtomicFile with `mode`: 0600 by default, since an
+  /// archive holds what was read from the machine).
+  static Result<TarWriter> Create(const std::string& path, unsigned mode = 0600);
   TarWriter(TarWriter&& other) noexcept;
   TarWriter(const TarWriter&) = delete;
   ~TarWriter();
@@ -25,12 +28,12 @@ class TarWriter {
   Result<void> Finish();
 
  private:
-  TarWriter(std::string path, void* gz) : path_(std::move(path)), gz_(gz) {}
+  TarWriter(AtomicFile file, void* gz) : file_(std::move(file)), gz_(gz) {}
   Result<void> Header(std::string_view name, char type, uint64_t size, unsigned mode,
                       std::string_view link);
   Result<void> Write(const void* data, size_t n);
-  std::string path_;
-  void* gz_;  ///< gzFile
+  AtomicFile file_;
+  void* gz_;  ///< gzFile over a dup() of file_'s descriptor
 };
 
 }  // namespace dlrig

@@ -3,6 +3,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include "core/json_dump.h"
 #include "monitor/prometheus.h"
 #include "report/gpu_report.h"
 #include "report/json_util.h"
@@ -36,8 +37,8 @@ std::string RenderGpusJson(const MonitorSnapshot* s) {
     j["gpus"] = json::array();
   }
   if (!why.empty()) j["unavailable"] = why;
-  // Replace, not throw, on bytes that are not UTF-8 (a process name, a driver string).
-  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  // Never throws on bytes that are not UTF-8 (a process name, a driver string): see json_dump.h.
+  return DumpJson(j) + "\n";
 }
 
 }  // namespace dlrig

@@ -48,7 +48,13 @@ std::string CommandLine(std::string_view cmdline, size_t max) {
   return out;
 }
 
-void DescribeProcesses(const Root& root, std::vector<GpuProcess>& processes) {
+std::string ProgramName(std::string_view cmdline) {
+  std::string_view first = cmdline.substr(0, cmdline.find_first_of(std::string_view(" \t\n\0", 4)));
+  size_t slash = first.rfind('/');
+  return std::string(slash == std::string_view::npos ? first : first.substr(slash + 1));
+}
+
+void DescribeProcesses(const Root& root, std::vector<GpuProcess>& processes, CommandDetail detail) {
   for (GpuProcess& p : processes) {
     std::string dir = "/proc/" + std::to_string(p.pid);
     if (auto status = root.ReadFile(dir + "/status", 64 << 10)) {
@@ -59,7 +65,9 @@ void DescribeProcesses(const Root& root, std::vector<GpuProcess>& processes) {
           if (auto uid = ParseInt(Trim(ids[0]))) p.user = UserName(*uid);
       }
     }
-    if (auto cmdline = root.ReadFile(dir + "/cmdline", 4096)) p.command = CommandLine(*cmdline);
+    if (auto cmdline = root.ReadFile(dir + "/cmdline", 4096))
+      p.command = detail == CommandDetail::kFullCommandLine ? CommandLine(*cmdline)
+                                                            : ProgramName(*cmdline);
     if (auto cgroup = root.ReadFile(dir + "/cgroup", 64 << 10))
       p.container = ContainerIdFromCgroup(*cgroup);
   }

@@ -11,6 +11,7 @@
 
 #include "core/version.h"
 #include "knowledge/xids.h"
+#include "monitor/processes.h"
 #include "probe/pci.h"
 
 namespace dlrig {
@@ -93,13 +94,6 @@ const std::vector<std::pair<long long, std::string>>& KnownClockEvents() {
     return v;
   }();
   return *known;
-}
-
-// Basename of argv[0]: the full command line may carry secrets and must not leave the host.
-std::string ProgramName(const std::string& cmdline) {
-  std::string first = cmdline.substr(0, cmdline.find_first_of(std::string(" \0", 2)));
-  size_t slash = first.rfind('/');
-  return slash == std::string::npos ? first : first.substr(slash + 1);
 }
 
 void NativeGpu(Exposition& x, const GpuFacts& g, const LibraryAnswers& nvml,
@@ -244,6 +238,7 @@ void NativeGpu(Exposition& x, const GpuFacts& g, const LibraryAnswers& nvml,
               "GPU memory a process holds (command: the program's name only).",
               with({{"pid", std::to_string(p.pid)},
                     {"user", p.user},
+                    // The program's name only, even under --show-commands: a label is stored.
                     {"command", ProgramName(p.command)}}),
               Integer(*p.used_memory_bytes));
   }

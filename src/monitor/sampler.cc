@@ -273,7 +273,7 @@ std::shared_ptr<MonitorSnapshot> Sampler::Take() {
                             " ms; its process was killed and is started again";
   if (options_.processes && root_)
     for (GpuFacts& g : snapshot->nvml.devices)
-      if (g.processes) DescribeProcesses(*root_, *g.processes);
+      if (g.processes) DescribeProcesses(*root_, *g.processes, options_.commands);
   ReadXids(kmsg_fd_, xids_);
   snapshot->xids = xids_;
   snapshot->restarts = restarts_;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/root.h"
+#include "monitor/processes.h"
 #include "probe/driver_query.h"
 #include "probe/kernel_log.h"
 
@@ -45,6 +46,8 @@ struct SamplerOptions {
   std::chrono::milliseconds interval{1000};
   size_t keep = 600;                           ///< snapshots kept for Recent()
   bool processes = true;                       ///< ask for processes and read /proc for them
+  /// The program's name only unless the user asked for whole command lines (--show-commands).
+  CommandDetail commands = CommandDetail::kProgramName;
   bool pcie_throughput = true;                 ///< costs NVML's 20 ms window per GPU
   bool kernel_log = true;                      ///< follow Xids in /dev/kmsg
   std::string root = "/";                      ///< where /proc and /dev/kmsg are read

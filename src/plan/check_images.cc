@@ -52,7 +52,7 @@ std::string DevelFromLine(const ImageRef& image) {
   size_t tag = image.at.text.find(':');
   size_t pos = image.at.text.find("-" + flavor, tag == std::string::npos ? 0 : tag);
   if (pos == std::string::npos) return "";
-  std::string line = image.at.text;
+  std::string line = image.at.text.str();
   line.replace(pos, flavor.size() + 1, "-devel");
   return line;
 }

@@ -43,7 +43,7 @@ std::string CheckText(const MachineSpec& machine, const std::vector<CheckedFile>
     if (f.findings.empty()) out += "  ok: every line can work here\n";
     for (const CheckFinding& c : f.findings) {
       out += fmt::format("  {:<7} {}:{}  {}\n", SeverityName(c.severity), c.at.file, c.at.line,
-                         c.at.text);
+                         c.at.text.str());
       out += fmt::format("          {} [{}]\n", c.what, c.id);
       if (!c.why.empty()) out += "          why: " + c.why + "\n";
       if (!c.source.empty()) out += "          source: " + c.source + "\n";
@@ -84,7 +84,7 @@ nlohmann::ordered_json CheckJson(const MachineSpec& machine,
            {"severity", SeverityName(c.severity)},
            {"file", c.at.file},
            {"line", c.at.line},
-           {"text", c.at.text},
+           {"text", c.at.text.str()},
            {"what", c.what},
            {"why", c.why},
            {"source", c.source},

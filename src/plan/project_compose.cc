@@ -9,8 +9,8 @@ namespace dlrig {
 
 namespace {
 
-Located At(const YamlNode& n, std::string_view text, const std::string& path) {
-  return Located{path, n.line, LineOf(text, n.line)};
+Located At(const YamlNode& n, LineIndex& lines, const std::string& path) {
+  return Located{path, n.line, lines.At(n.line)};
 }
 
 const YamlNode* Path(const YamlNode& n, std::initializer_list<std::string_view> keys) {
@@ -22,18 +22,18 @@ const YamlNode* Path(const YamlNode& n, std::initializer_list<std::string_view> 
   return cur;
 }
 
-void ReadEnvironment(const YamlNode& env, std::string_view text, const std::string& path,
+void ReadEnvironment(const YamlNode& env, LineIndex& lines, const std::string& path,
                      ComposeService& svc) {
   if (env.IsMapping()) {
     for (const YamlEntry& e : env.entries)
-      svc.env.push_back({e.key, e.value.scalar, {path, e.line, LineOf(text, e.line)}});
+      svc.env.push_back({e.key, e.value.scalar, {path, e.line, lines.At(e.line)}});
   } else if (env.IsSequence()) {
     for (const YamlNode& item : env.items) {
       if (!item.IsScalar()) continue;
       size_t eq = item.scalar.find('=');
       svc.env.push_back({item.scalar.substr(0, eq),
                          eq == std::string::npos ? "" : item.scalar.substr(eq + 1),
-                         At(item, text, path)});
+                         At(item, lines, path)});
     }
   }
 }
@@ -42,6 +42,7 @@ void ReadEnvironment(const YamlNode& env, std::string_view text, const std::stri
 
 Result<ProjectFacts> ParseCompose(std::string_view text, const std::string& path) {
   auto doc = ParseYaml(text, path);
+  LineIndex lines(text);  // one shared copy of each line, however many facts it holds
   if (!doc) return tl::unexpected(doc.error());
   ProjectFacts facts;
   facts.kind = ProjectFileKind::kCompose;
@@ -54,27 +55,27 @@ Result<ProjectFacts> ParseCompose(std::string_view text, const std::string& path
   for (const YamlEntry& s : services->entries) {
     ComposeService svc;
     svc.name = s.key;
-    svc.at = Located{path, s.line, LineOf(text, s.line)};
+    svc.at = Located{path, s.line, lines.At(s.line)};
     const YamlNode& v = s.value;
     if (const YamlNode* image = Path(v, {"image"}); image != nullptr && image->IsScalar())
-      svc.image = ParseImageRef(image->scalar, At(*image, text, path));
+      svc.image = ParseImageRef(image->scalar, At(*image, lines, path));
     if (const YamlNode* rt = Path(v, {"runtime"});
         rt != nullptr && rt->IsScalar() && rt->scalar == "nvidia")
-      svc.runtime_nvidia = At(*rt, text, path);
-    if (const YamlNode* gpus = Path(v, {"gpus"}); gpus != nullptr) svc.gpus = At(*gpus, text, path);
-    if (const YamlNode* env = Path(v, {"environment"})) ReadEnvironment(*env, text, path, svc);
+      svc.runtime_nvidia = At(*rt, lines, path);
+    if (const YamlNode* gpus = Path(v, {"gpus"}); gpus != nullptr) svc.gpus = At(*gpus, lines, path);
+    if (const YamlNode* env = Path(v, {"environment"})) ReadEnvironment(*env, lines, path, svc);
     const YamlNode* devices = Path(v, {"deploy", "resources", "reservations", "devices"});
     if (devices != nullptr && devices->IsSequence()) {
       for (const YamlNode& d : devices->items) {
         if (!d.IsMapping()) continue;
         ComposeDevice dev;
-        dev.at = At(d, text, path);
+        dev.at = At(d, lines, path);
         if (const YamlNode* drv = d.Get("driver"); drv != nullptr && drv->IsScalar())
           dev.driver = drv->scalar;
         if (const YamlNode* caps = d.Get("capabilities")) {
           for (const YamlEntry& e : d.entries)
             if (e.key == "capabilities")
-              dev.capabilities_at = Located{path, e.line, LineOf(text, e.line)};
+              dev.capabilities_at = Located{path, e.line, lines.At(e.line)};
           dev.capabilities_flow = caps->IsSequence() && caps->line == dev.capabilities_at.line;
           if (caps->IsSequence())
             for (const YamlNode& c : caps->items)

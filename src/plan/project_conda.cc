@@ -82,8 +82,9 @@ Result<ProjectFacts> ParseCondaEnvironment(std::string_view text, const std::str
       channels != nullptr && channels->IsSequence())
     for (const YamlNode& c : channels->items)
       if (c.IsScalar()) facts.channels.push_back(c.scalar);
+  LineIndex lines(text);  // one shared copy of each line: "dependencies: [a, b, ...]" is one
   for (const YamlNode& item : deps->items) {
-    Located at{path, item.line, LineOf(text, item.line)};
+    Located at{path, item.line, lines.At(item.line)};
     if (item.IsScalar()) {
       auto spec = ParseCondaSpec(item.scalar, at);
       if (!spec)
@@ -104,7 +105,7 @@ Result<ProjectFacts> ParseCondaEnvironment(std::string_view text, const std::str
       if (!p.IsScalar())
         return Fail(ErrorKind::kMalformed,
                     fmt::format("{}:{}: a pip: entry that is not a string", path, p.line));
-      if (auto r = AddRequirementLine(Trim(p.scalar), Located{path, p.line, LineOf(text, p.line)},
+      if (auto r = AddRequirementLine(Trim(p.scalar), Located{path, p.line, lines.At(p.line)},
                                       facts);
           !r)
         return tl::unexpected(r.error());

@@ -252,6 +252,7 @@ Result<ProjectFacts> ParseDockerfile(std::string_view text, const std::string& p
   facts.path = path;
   std::map<std::string, std::string> vars;
   std::map<std::string, ImageRef> aliases;
+  LineIndex lines(text);  // one shared copy of each line, however many facts it holds
   for (const Instruction& ins : Instructions(text)) {
     int line = ins.LineAt(0);
     if (ins.keyword == "ARG" || ins.keyword == "ENV") {
@@ -273,7 +274,7 @@ Result<ProjectFacts> ParseDockerfile(std::string_view text, const std::string& p
       for (auto& [name, value] : pairs) {
         value = Substitute(value, vars);
         if (ins.keyword == "ENV" && !facts.stages.empty())
-          facts.stages.back().env.push_back({name, value, {path, line, LineOf(text, line)}});
+          facts.stages.back().env.push_back({name, value, {path, line, lines.At(line)}});
         if (ins.keyword == "ENV" || !vars.contains(name) || vars[name].empty()) vars[name] = value;
       }
       continue;
@@ -284,7 +285,7 @@ Result<ProjectFacts> ParseDockerfile(std::string_view text, const std::string& p
       while (w < words.size() && words[w].text.starts_with("--")) ++w;
       if (w >= words.size())
         return Fail(ErrorKind::kMalformed, fmt::format("{}:{}: FROM without an image", path, line));
-      Located at{path, line, LineOf(text, line)};
+      Located at{path, line, lines.At(line)};
       std::string image = Substitute(words[w].text, vars);
       DockerStage stage;
       auto alias = aliases.find(image);
@@ -305,11 +306,11 @@ Result<ProjectFacts> ParseDockerfile(std::string_view text, const std::string& p
     if (ins.keyword == "RUN" && !facts.stages.empty()) {
       ReadRun(ins, facts.stages.back(), path);
       for (auto& p : facts.stages.back().packages)
-        if (p.at.text.empty()) p.at.text = LineOf(text, p.at.line);
+        if (p.at.text.empty()) p.at.text = lines.At(p.at.line);
       for (auto& e : facts.stages.back().env)
-        if (e.at.text.empty()) e.at.text = LineOf(text, e.at.line);
+        if (e.at.text.empty()) e.at.text = lines.At(e.at.line);
       for (auto& i : facts.stages.back().indexes)
-        if (i.at.text.empty()) i.at.text = LineOf(text, i.at.line);
+        if (i.at.text.empty()) i.at.text = lines.At(i.at.line);
       continue;
     }
     if (facts.stages.empty() && ins.keyword != "ARG" && ins.keyword.size() > 0) {

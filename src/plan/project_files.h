@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,11 +25,48 @@ std::optional<ProjectFileKind> ParseProjectFileKind(std::string_view name);
 /// "compose.yaml"), else from its content; nullopt when neither says.
 std::optional<ProjectFileKind> DetectProjectFileKind(std::string_view path, std::string_view text);
 
+/// A line of a project file as written, shared by every fact read from it: a 260 KB
+/// `RUN pip install` line naming 20,000 packages is held once, not once per package.
+class LineText {
+ public:
+  LineText() = default;
+  LineText(std::string text) : text_(std::make_shared<const std::string>(std::move(text))) {}
+  LineText(const char* text) : LineText(std::string(text)) {}
+  const std::string& str() const { return text_ ? *text_ : Empty(); }
+  operator std::string_view() const { return str(); }
+  bool empty() const { return str().empty(); }
+  size_t find(std::string_view what, size_t pos = 0) const { return str().find(what, pos); }
+  size_t find(char c, size_t pos = 0) const { return str().find(c, pos); }
+  size_t rfind(char c) const { return str().rfind(c); }
+  friend bool operator==(const LineText& a, std::string_view b) { return a.str() == b; }
+
+ private:
+  static const std::string& Empty() {
+    static const std::string empty;
+    return empty;
+  }
+  std::shared_ptr<const std::string> text_;
+};
+
 /// Where a fact was read: the file, its 1-based line, and that line as written (trimmed).
 struct Located {
   std::string file;
   int line = 0;
-  std::string text;
+  LineText text;
+};
+
+/// The lines of one text, found once: At(n) is LineOf(text, n), the same shared LineText for
+/// every fact on line n (LineOf scans from the start and copies on every call).
+class LineIndex {
+ public:
+  explicit LineIndex(std::string_view text);
+  /// Line `number` (1-based), trimmed; "" past the end.
+  LineText At(int number);
+
+ private:
+  std::string_view text_;
+  std::vector<size_t> starts_;
+  std::map<int, LineText> made_;
 };
 
 /// One package a file asks for.

@@ -9,15 +9,15 @@ namespace dlrig {
 
 namespace {
 
-Located At(const toml::node& node, std::string_view text, const std::string& path) {
+Located At(const toml::node& node, LineIndex& lines, const std::string& path) {
   int line = static_cast<int>(node.source().begin.line);
-  return Located{path, line, LineOf(text, line)};
+  return Located{path, line, lines.At(line)};
 }
 
-Result<void> AddDependencies(const toml::array& deps, std::string_view text,
+Result<void> AddDependencies(const toml::array& deps, LineIndex& lines,
                              const std::string& path, ProjectFacts& facts) {
   for (const toml::node& d : deps) {
-    Located at = At(d, text, path);
+    Located at = At(d, lines, path);
     auto s = d.value<std::string>();
     if (!s)
       return Fail(ErrorKind::kMalformed,
@@ -89,6 +89,7 @@ Result<ProjectFacts> ParsePyproject(std::string_view text, const std::string& pa
   if (std::string problem = HeaderProblem(text, path); !problem.empty())
     return Fail(ErrorKind::kMalformed, problem);
   auto doc = ParseToml(text, path);
+  LineIndex lines(text);  // one shared copy of each line, however many dependencies it holds
   if (!doc) return tl::unexpected(doc.error());
   ProjectFacts facts;
   facts.kind = ProjectFileKind::kPyproject;
@@ -96,18 +97,18 @@ Result<ProjectFacts> ParsePyproject(std::string_view text, const std::string& pa
   const toml::table* project = (*doc)["project"].as_table();
   if (project != nullptr) {
     if (const toml::array* deps = (*project)["dependencies"].as_array())
-      if (auto r = AddDependencies(*deps, text, path, facts); !r) return tl::unexpected(r.error());
+      if (auto r = AddDependencies(*deps, lines, path, facts); !r) return tl::unexpected(r.error());
     if (const toml::table* optional = (*project)["optional-dependencies"].as_table())
       for (const auto& [group, deps] : *optional)
         if (const toml::array* list = deps.as_array())
-          if (auto r = AddDependencies(*list, text, path, facts); !r)
+          if (auto r = AddDependencies(*list, lines, path, facts); !r)
             return tl::unexpected(r.error());
     if (const toml::node* rp = project->get("requires-python"); rp != nullptr && rp->is_string()) {
       PackageSpec python;
       python.name = "python";
       python.manager = "pip";
       python.spec = *rp->value<std::string>();
-      python.at = At(*rp, text, path);
+      python.at = At(*rp, lines, path);
       facts.python = python;
     }
   }
@@ -116,7 +117,7 @@ Result<ProjectFacts> ParsePyproject(std::string_view text, const std::string& pa
       if (const toml::table* t = i.as_table())
         if (const toml::node* url = t->get("url"); url != nullptr && url->is_string())
           facts.indexes.push_back(
-              {*url->value<std::string>(), !(*t)["default"].value_or(false), At(*url, text, path)});
+              {*url->value<std::string>(), !(*t)["default"].value_or(false), At(*url, lines, path)});
   return facts;
 }
 

@@ -193,6 +193,23 @@ std::string LineOf(std::string_view text, int number) {
       Trim(text.substr(pos, end == std::string_view::npos ? text.size() - pos : end - pos)));
 }
 
+LineIndex::LineIndex(std::string_view text) : text_(text) {
+  starts_.push_back(0);
+  for (size_t nl = text.find('\n'); nl != std::string_view::npos; nl = text.find('\n', nl + 1))
+    starts_.push_back(nl + 1);
+}
+
+LineText LineIndex::At(int number) {
+  if (number < 1 || static_cast<size_t>(number) > starts_.size()) return LineText();
+  auto it = made_.find(number);
+  if (it != made_.end()) return it->second;
+  size_t begin = starts_[static_cast<size_t>(number - 1)];
+  size_t end = static_cast<size_t>(number) < starts_.size() ? starts_[static_cast<size_t>(number)] - 1
+                                                            : text_.size();
+  return made_.emplace(number, LineText(std::string(Trim(text_.substr(begin, end - begin)))))
+      .first->second;
+}
+
 Result<ProjectFacts> ParseRequirements(std::string_view text, const std::string& path) {
   ProjectFacts facts;
   facts.kind = ProjectFileKind::kRequirements;

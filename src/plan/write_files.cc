@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/atomic_file.h"
+
 namespace dlrig {
 namespace {
 
@@ -35,30 +37,12 @@ Result<void> MakeDirs(const std::string& dir, std::vector<std::string>& made) {
   return {};
 }
 
-Result<void> WriteTemp(const std::string& path, const GeneratedFile& file) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, file.executable ? 0755 : 0644);
-  if (fd < 0) return tl::unexpected(Errno("cannot create", path));
-  size_t done = 0;
-  while (done < file.text.size()) {
-    ssize_t n = ::write(fd, file.text.data() + done, file.text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      Error e = Errno("cannot write", path);
-      ::close(fd);
-      return tl::unexpected(e);
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) return tl::unexpected(Errno("cannot write", path));
-  return {};
-}
-
 }  // namespace
 
 Result<std::vector<std::string>> WriteFiles(const std::string& dir,
                                             const std::vector<GeneratedFile>& files,
                                             Overwrite overwrite) {
-  std::vector<std::string> finals, temps, made;
+  std::vector<std::string> finals, made;
   std::vector<bool> existed;
   for (const GeneratedFile& f : files) {
     std::string path = dir + "/" + f.path;
@@ -66,30 +50,33 @@ Result<std::vector<std::string>> WriteFiles(const std::string& dir,
     existed.push_back(::lstat(path.c_str(), &st) == 0);
     if (existed.back() && overwrite == Overwrite::kNo)
       return Fail(ErrorKind::kIo, path + " already exists; nothing was written (use --force to replace it)");
+    // A link, a directory or a device in the way is refused even with --force.
+    if (auto ok = CheckWritableTarget(path); !ok) return tl::unexpected(ok.error());
     finals.push_back(path);
   }
+  std::vector<AtomicFile> temps;
   auto undo = [&](Error e) -> Result<std::vector<std::string>> {
-    for (const std::string& t : temps) ::unlink(t.c_str());
+    for (AtomicFile& t : temps) t.Discard();
     for (auto it = made.rbegin(); it != made.rend(); ++it) ::rmdir(it->c_str());
     return tl::unexpected(std::move(e));
   };
   for (size_t i = 0; i < files.size(); ++i) {
     if (auto ok = MakeDirs(Parent(finals[i]), made); !ok) return undo(ok.error());
-    std::string temp = Parent(finals[i]) + "/.dlrig-plan-" + std::to_string(::getpid()) + "-" +
-                       std::to_string(i) + ".tmp";
-    temps.push_back(temp);
-    if (auto ok = WriteTemp(temp, files[i]); !ok) return undo(ok.error());
+    auto temp = AtomicFile::Create(finals[i], files[i].executable ? 0755 : 0644);
+    if (!temp) return undo(temp.error());
+    temps.push_back(std::move(*temp));
+    if (auto ok = temps.back().Write(files[i].text); !ok) return undo(ok.error());
+    if (auto ok = temps.back().Close(); !ok) return undo(ok.error());
   }
   for (size_t i = 0; i < files.size(); ++i) {
-    if (::rename(temps[i].c_str(), finals[i].c_str()) != 0) {
-      Error e = Errno("cannot rename into place", finals[i]);
+    if (auto ok = temps[i].Publish(); !ok) {
+      Error e = ok.error();
       bool replaced = false;
       for (size_t j = 0; j < i; ++j) {
         if (!existed[j]) ::unlink(finals[j].c_str());  // new: take it away again
         replaced = replaced || existed[j];
       }
       if (replaced) e.message += " (files renamed before it were already replaced)";
-      temps.erase(temps.begin(), temps.begin() + static_cast<long>(i));
       return undo(e);
     }
   }

@@ -80,12 +80,33 @@ TEST(PlanWriteFiles, NeverOverwritesWithoutForceAndLeavesNothingOnFailure) {
   EXPECT_EQ(text, "user edit\n");
   ASSERT_TRUE(WriteFiles(dir.string(), files, Overwrite::kYes));
   for (const auto& e : fs::recursive_directory_iterator(dir))
-    EXPECT_EQ(e.path().filename().string().find(".dlrig-plan-"), std::string::npos);
+    EXPECT_FALSE(e.path().filename().string().ends_with(".tmp")) << e.path();
   // A directory where a file should go: the write fails and no temporary file stays.
   fs::path dir2 = dir / "blocked";
   fs::create_directories(dir2 / "sub" / "b.sh");
   ASSERT_FALSE(WriteFiles(dir2.string(), files, Overwrite::kYes));
   EXPECT_FALSE(fs::exists(dir2 / "a.txt"));
+  fs::remove_all(dir);
+}
+
+// --force replaces regular files only: a link where a file goes fails the whole set, and the
+// file it points at keeps its content.
+TEST(PlanWriteFiles, ForceNeverWritesThroughALink) {
+  fs::path dir = fs::temp_directory_path() / ("dlrig-plan-link-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "sub");
+  std::ofstream(dir / "victim") << "precious\n";
+  fs::create_symlink(dir / "victim", dir / "sub/b.sh");
+  std::vector<GeneratedFile> files = {{"a.txt", "new a\n", false}, {"sub/b.sh", "new b\n", true}};
+  auto written = WriteFiles(dir.string(), files, Overwrite::kYes);
+  ASSERT_FALSE(written);
+  EXPECT_NE(written.error().message.find("symbolic link"), std::string::npos)
+      << written.error().message;
+  std::ifstream in(dir / "victim");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "precious\n");
+  EXPECT_FALSE(fs::exists(dir / "a.txt"));
+  EXPECT_TRUE(fs::is_symlink(dir / "sub/b.sh"));
   fs::remove_all(dir);
 }
 

@@ -41,5 +41,29 @@ TEST(DescribeProcesses, ThisProcessFromProc) {
   EXPECT_TRUE(list[1].user.empty());
 }
 
+TEST(ProgramName, OnlyTheProgramNeverAnArgument) {
+  EXPECT_EQ(ProgramName(std::string("/usr/bin/python3\0train.py\0--hf-token=hf_abc\0", 43)), "python3");
+  EXPECT_EQ(ProgramName("python train.py --hf-token=hf_abc/def"), "python");  // a rewritten title
+  EXPECT_EQ(ProgramName(std::string("torchrun\0--nproc=8\0", 20)), "torchrun");
+  EXPECT_EQ(ProgramName("/opt/x/bin/vllm"), "vllm");
+  EXPECT_EQ(ProgramName(""), "");
+}
+
+// gpus --json, /api/v1/gpus and top showed every process's arguments (tokens included):
+// only the program's name now, unless --show-commands.
+TEST(DescribeProcesses, ArgumentsOnlyWhenAskedFor) {
+  auto root = Root::Open("/");
+  ASSERT_TRUE(root);
+  std::vector<GpuProcess> named(1), full(1);
+  named[0].pid = full[0].pid = ::getpid();
+  DescribeProcesses(*root, named);
+  DescribeProcesses(*root, full, CommandDetail::kFullCommandLine);
+  EXPECT_EQ(named[0].command, std::string(program_invocation_short_name));
+  EXPECT_EQ(named[0].command.find(' '), std::string::npos) << named[0].command;
+  auto raw = root->ReadFile("/proc/self/cmdline", 4096);
+  ASSERT_TRUE(raw);
+  EXPECT_EQ(full[0].command, CommandLine(*raw));
+}
+
 }  // namespace
 }  // namespace dlrig
