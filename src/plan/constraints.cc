@@ -225,9 +225,9 @@ Judged JudgeRelease(const std::string& package, const Version& v, const StackTar
     j.constraint = "gpu";
     j.reason = fmt::format("{} (compute capability {}) cannot run {} {}: it carries {}{}. {}",
                            refused->name, refused->cc.text, package, v.text, Needs(row),
-                           candidates.size() > 1 || !torch_cuda
-                               ? ""
-                               : fmt::format(" for a CUDA {} torch", torch_cuda->MajorMinor()),
+                           row.cuda_first && candidates.size() == 1 && torch_cuda
+                               ? fmt::format(" for a CUDA {} torch", torch_cuda->MajorMinor())
+                               : "",
                            row.note);
     if (j.verdict == Verdict::kRefused) return j;
     j.notes.push_back(j.reason + " (row unconfirmed)");
@@ -391,6 +391,11 @@ FrameworkJudgement JudgeTensorflow(const std::optional<Version>& version, bool a
       version ? kb.tensorflow->Find(*version) : &kb.tensorflow->rows().front();
   if (row == nullptr) {
     out.reason = "data/tensorflow.toml has no row for tensorflow " + version->text;
+    return out;
+  }
+  if (row->package != "tensorflow") {  // 1.x: the PyPI "tensorflow" wheel is CPU-only
+    out.reason = fmt::format("tensorflow {} from PyPI is the CPU build (GPU: {})",
+                             row->version.MajorMinor(), row->package);
     return out;
   }
   const CudaWheelExtra* extra = kb.extras ? kb.extras->CudaExtra("tensorflow") : nullptr;
