@@ -50,12 +50,12 @@ void Judge(const PackageSpec& p, const StackTarget& target, const std::string& n
       else if (!j.torch_pin.empty() && !target.torch)
         f.fix = "it brings " + j.torch_pin;
     } else if (j.constraint == "nvcc" && j.build.nvcc) {
-      f.fix = fmt::format("install CUDA toolkit {} (the CUDA torch was built with) and point "
-                          "CUDA_HOME at it",
-                          j.build.nvcc->text);
+      f.fix = fmt::format(
+          "install CUDA toolkit {} (the CUDA torch was built with) and point "
+          "CUDA_HOME at it",
+          j.build.nvcc->text);
     } else {
-      f.fix = fmt::format("no {} release in data/extras.toml runs here: remove the line{}",
-                          p.name,
+      f.fix = fmt::format("no {} release in data/extras.toml runs here: remove the line{}", p.name,
                           j.constraint == "gpu" ? " or use a GPU it supports" : "");
     }
     out.push_back(std::move(f));
@@ -68,8 +68,7 @@ void Judge(const PackageSpec& p, const StackTarget& target, const std::string& n
         .id = !no_nvcc.empty() ? "nvcc-missing-cuda-home-unset" : "extra-built-from-source",
         .severity = !no_nvcc.empty() ? Severity::kError : Severity::kWarning,
         .at = p.at,
-        .what = j.notes.empty() ? p.name + " is compiled from source at install"
-                                : j.notes.front(),
+        .what = j.notes.empty() ? p.name + " is compiled from source at install" : j.notes.front(),
         .why = no_nvcc.empty() ? ""
                                : "the build needs nvcc" +
                                      (j.build.nvcc ? " " + j.build.nvcc->text : std::string()) +

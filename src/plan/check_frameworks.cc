@@ -67,8 +67,8 @@ int JaxCudaMajor(const PackageSpec& p) {
   return 0;
 }
 
-void CheckJax(const PackageSpec& p, int major, const StackTarget& target,
-              const CheckKnowledge& kb, std::vector<CheckFinding>& out) {
+void CheckJax(const PackageSpec& p, int major, const StackTarget& target, const CheckKnowledge& kb,
+              std::vector<CheckFinding>& out) {
   std::optional<Version> version;
   if (p.version) version = Version::Parse(p.version->text.substr(0, p.version->text.find('+')));
   FrameworkJudgement j = JudgeJax(version, major, target, kb.Constraints());
@@ -83,14 +83,15 @@ void CheckJax(const PackageSpec& p, int major, const StackTarget& target,
     std::string to = j.pin.substr(j.pin.find("cuda"), j.pin.find(']') - j.pin.find("cuda"));
     f.replacement = ReplaceFirst(p.at.text, from, to);
   }
-  f.fix = j.constraint == "driver" ? (j.pin.empty() ? "upgrade the driver" : "or upgrade the driver")
-                                   : "";
+  f.fix = j.constraint == "driver"
+              ? (j.pin.empty() ? "upgrade the driver" : "or upgrade the driver")
+              : "";
   out.push_back(std::move(f));
 }
 
 void CheckPackages(const std::vector<PackageSpec>& packages, const std::vector<IndexUrl>& indexes,
-                   const ProjectFacts& facts, const MachineSpec& machine,
-                   const CheckKnowledge& kb, std::vector<CheckFinding>& out) {
+                   const ProjectFacts& facts, const MachineSpec& machine, const CheckKnowledge& kb,
+                   std::vector<CheckFinding>& out) {
   StackTarget target = TargetOf(machine, packages, indexes, kb);
   if (facts.python && facts.python->version)
     target.python = Version::Parse(facts.python->version->MajorMinor());

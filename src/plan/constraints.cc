@@ -206,8 +206,8 @@ Judged JudgeRelease(const std::string& package, const Version& v, const StackTar
         (MM(*torch_cuda) >= *r->cuda_first && MM(*torch_cuda) <= *r->cuda_last))
       candidates.push_back(r);
   if (candidates.empty()) {
-    j.reason = fmt::format("data/extras.toml has no {} {} row for a CUDA {} torch", package,
-                           v.text, torch_cuda ? torch_cuda->text : "?");
+    j.reason = fmt::format("data/extras.toml has no {} {} row for a CUDA {} torch", package, v.text,
+                           torch_cuda ? torch_cuda->text : "?");
     return j;
   }
   const ExtraRow& row = *candidates.front();
@@ -235,15 +235,15 @@ Judged JudgeRelease(const std::string& package, const Version& v, const StackTar
   if (t.torch && row.torch_min && MM(*t.torch) < MM(*row.torch_min)) {
     j.verdict = Verdict::kRefused;
     j.constraint = "torch";
-    j.reason = fmt::format("{} {} needs torch >= {}, not {}", package, v.text,
-                           row.torch_min->text, t.torch->text);
+    j.reason = fmt::format("{} {} needs torch >= {}, not {}", package, v.text, row.torch_min->text,
+                           t.torch->text);
     return j;
   }
   if (t.torch && row.torch_below && !(*t.torch < *row.torch_below)) {
     j.verdict = Verdict::kRefused;
     j.constraint = "torch";
-    j.reason = fmt::format("{} {} needs torch < {}, not {}", package, v.text,
-                           row.torch_below->text, t.torch->text);
+    j.reason = fmt::format("{} {} needs torch < {}, not {}", package, v.text, row.torch_below->text,
+                           t.torch->text);
     return j;
   }
   // How it is installed.
@@ -272,8 +272,7 @@ Judged JudgeRelease(const std::string& package, const Version& v, const StackTar
           "{} {} has no release wheel for {} (wheels: torch {}; CUDA {}; Python {}): pip "
           "compiles it from source, which takes hours",
           package, v.text, fmt::format("{}", fmt::join(missing, ", ")),
-          fmt::join(row.wheel_torch, ", "),
-          fmt::join(cudas, ", "),
+          fmt::join(row.wheel_torch, ", "), fmt::join(cudas, ", "),
           fmt::join(row.wheel_python, ", ")));
     }
   }
@@ -293,7 +292,8 @@ Judged JudgeRelease(const std::string& package, const Version& v, const StackTar
     if (std::string env = ArchEnv(row, t); !env.empty()) j.build.env.push_back(env);
     j.build.env.push_back("MAX_JOBS=4");
   }
-  if (!row.confirmed) j.notes.push_back(fmt::format("the {} {} row is unconfirmed", package, v.text));
+  if (!row.confirmed)
+    j.notes.push_back(fmt::format("the {} {} row is unconfirmed", package, v.text));
   j.verdict = Verdict::kAllowed;
   j.constraint.clear();
   j.reason = fmt::format("{} {}: {}", package, v.text, row.note);
@@ -331,11 +331,26 @@ bool HasPypiReleases(const std::string& package, const ConstraintTables& kb) {
 
 Result<ConstraintTables> BuiltInConstraintTables() {
   ConstraintTables t;
-  if (const auto& x = Extras::BuiltIn(); x) t.extras = &*x; else return tl::unexpected(x.error());
-  if (const auto& x = PytorchBuilds::BuiltIn(); x) t.torch = &*x; else return tl::unexpected(x.error());
-  if (const auto& x = CudaDrivers::BuiltIn(); x) t.drivers = &*x; else return tl::unexpected(x.error());
-  if (const auto& x = TensorflowBuilds::BuiltIn(); x) t.tensorflow = &*x; else return tl::unexpected(x.error());
-  if (const auto& x = JaxBuilds::BuiltIn(); x) t.jax = &*x; else return tl::unexpected(x.error());
+  if (const auto& x = Extras::BuiltIn(); x)
+    t.extras = &*x;
+  else
+    return tl::unexpected(x.error());
+  if (const auto& x = PytorchBuilds::BuiltIn(); x)
+    t.torch = &*x;
+  else
+    return tl::unexpected(x.error());
+  if (const auto& x = CudaDrivers::BuiltIn(); x)
+    t.drivers = &*x;
+  else
+    return tl::unexpected(x.error());
+  if (const auto& x = TensorflowBuilds::BuiltIn(); x)
+    t.tensorflow = &*x;
+  else
+    return tl::unexpected(x.error());
+  if (const auto& x = JaxBuilds::BuiltIn(); x)
+    t.jax = &*x;
+  else
+    return tl::unexpected(x.error());
   return t;
 }
 
@@ -406,7 +421,8 @@ FrameworkJudgement JudgeTensorflow(const std::optional<Version>& version, bool a
     return kb.drivers->Runs(r.cuda, *target.driver).value_or(true);
   };
   auto python_ok = [&](const TensorflowBuild& r) {
-    return !target.python || (MM(*target.python) >= r.python_min && MM(*target.python) <= r.python_max);
+    return !target.python ||
+           (MM(*target.python) >= r.python_min && MM(*target.python) <= r.python_max);
   };
   // The newest release with [and-cuda] that this driver and Python run.
   auto alternative = [&]() -> std::string {
@@ -419,8 +435,8 @@ FrameworkJudgement JudgeTensorflow(const std::optional<Version>& version, bool a
     out.verdict = Verdict::kRefused;
     out.constraint = "python";
     out.reason = fmt::format("tensorflow {} has wheels for Python {} to {}, not {}",
-                             row->version.MajorMinor(), row->python_min.text,
-                             row->python_max.text, target.python->text);
+                             row->version.MajorMinor(), row->python_min.text, row->python_max.text,
+                             target.python->text);
     out.pin = alternative();
     return out;
   }
@@ -454,9 +470,9 @@ FrameworkJudgement JudgeTensorflow(const std::optional<Version>& version, bool a
         "tensorflow {} from PyPI without [{}] installs no CUDA libraries: it runs on the CPU "
         "unless CUDA {} and cuDNN {} are installed system-wide",
         row->version.MajorMinor(), extra->extra, row->cuda.MajorMinor(), row->cudnn.text);
-    out.pin = runs(*row) ? fmt::format("tensorflow[{}]=={}.*", extra->extra,
-                                       row->version.MajorMinor())
-                         : alternative();
+    out.pin = runs(*row)
+                  ? fmt::format("tensorflow[{}]=={}.*", extra->extra, row->version.MajorMinor())
+                  : alternative();
   }
   return out;
 }
@@ -480,9 +496,9 @@ FrameworkJudgement JudgeJax(const std::optional<Version>& version, int cuda_majo
     if (r.min_compute_capability)
       for (const TargetGpu& g : target.gpus)
         if (MM(g.cc) < *r.min_compute_capability)
-          return {"gpu", fmt::format("jax for CUDA {} needs compute capability >= {}; {} is {}",
-                                     r.cuda_major, r.min_compute_capability->text, g.name,
-                                     g.cc.text)};
+          return {"gpu",
+                  fmt::format("jax for CUDA {} needs compute capability >= {}; {} is {}",
+                              r.cuda_major, r.min_compute_capability->text, g.name, g.cc.text)};
     return {};
   };
   const JaxCudaNeeds* row = row_for(cuda_major);

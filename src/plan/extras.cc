@@ -207,7 +207,8 @@ Result<Extras> Extras::Parse(std::string_view text) {
     return Fail(ErrorKind::kMalformed, std::string(kFile) + " has no [[extra]]");
   for (size_t i = 0; i < extras->size(); ++i) {
     const toml::table* t = (*extras)[i].as_table();
-    if (t == nullptr) return Fail(ErrorKind::kMalformed, std::string(kFile) + ": a row is not a table");
+    if (t == nullptr)
+      return Fail(ErrorKind::kMalformed, std::string(kFile) + ": a row is not a table");
     auto row = ReadExtra(*t, i);
     if (!row) return tl::unexpected(row.error());
     table.rows_.push_back(std::move(*row));
@@ -303,8 +304,9 @@ std::vector<Version> Extras::Releases(std::string_view package) const {
     if (p.package == package) out.push_back(p.version);
   for (const ExtraRow& r : rows_)
     if (r.package == package) out.push_back(r.last ? *r.last : r.since);
-  std::stable_sort(out.begin(), out.end(),
-                   [](const Version& a, const Version& b) { return ComparePackageVersions(a, b) < 0; });
+  std::stable_sort(out.begin(), out.end(), [](const Version& a, const Version& b) {
+    return ComparePackageVersions(a, b) < 0;
+  });
   out.erase(std::unique(out.begin(), out.end(),
                         [](const Version& a, const Version& b) {
                           return ComparePackageVersions(a, b) == 0;

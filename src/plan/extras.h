@@ -35,16 +35,16 @@ struct ExtraRow {
   std::string arch_list;        ///< as written
   std::optional<Version> min_cc, max_cc;
   ExtraBuild build = ExtraBuild::kWheel;
-  std::string wheel_url;                   ///< "{version}" replaced by the release
-  std::vector<std::string> wheel_torch;    ///< torch "X.Y" with a prebuilt wheel
-  std::vector<Version> wheel_cuda;         ///< one toolkit per CUDA major
-  std::vector<std::string> wheel_python;   ///< CPython "X.Y"
+  std::string wheel_url;                  ///< "{version}" replaced by the release
+  std::vector<std::string> wheel_torch;   ///< torch "X.Y" with a prebuilt wheel
+  std::vector<Version> wheel_cuda;        ///< one toolkit per CUDA major
+  std::vector<std::string> wheel_python;  ///< CPython "X.Y"
   std::optional<Version> torch_min, torch_below;
   std::optional<Version> min_nvcc;
-  std::string nvcc_match;           ///< "major", "minor" or ""
-  std::vector<int> nvcc_minor_ok;   ///< CUDA majors where a minor mismatch is accepted
-  std::string arch_env;             ///< "TORCH_CUDA_ARCH_LIST", "FLASH_ATTN_CUDA_ARCHS", ""
-  std::vector<int> arch_codes;      ///< 80, 90, ... when arch_env takes codes
+  std::string nvcc_match;          ///< "major", "minor" or ""
+  std::vector<int> nvcc_minor_ok;  ///< CUDA majors where a minor mismatch is accepted
+  std::string arch_env;            ///< "TORCH_CUDA_ARCH_LIST", "FLASH_ATTN_CUDA_ARCHS", ""
+  std::vector<int> arch_codes;     ///< 80, 90, ... when arch_env takes codes
   bool confirmed = false;
   std::string note;
   std::string source;

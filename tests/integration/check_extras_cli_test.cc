@@ -37,16 +37,15 @@ bool Has(const std::vector<std::string>& v, const std::string& s) {
 }
 
 TEST(CheckExtrasCli, TensorflowAndCudaOnDriver470) {
-  CliRun run = Check({Fixture("requirements-tf-and-cuda.txt"), "--gpu", "RTX 3090", "--driver",
-                      "470.223.02"});
+  CliRun run = Check(
+      {Fixture("requirements-tf-and-cuda.txt"), "--gpu", "RTX 3090", "--driver", "470.223.02"});
   EXPECT_EQ(run.exit_code, 2) << run.out << run.err;
   EXPECT_NE(run.out.find("requirements-tf-and-cuda.txt:2  tensorflow[and-cuda]==2.15.1"),
             std::string::npos)
       << run.out;
-  EXPECT_NE(run.out.find("change to: tensorflow[and-cuda]==2.14.*"), std::string::npos)
-      << run.out;
-  CliRun ok = Check({Fixture("requirements-tf-and-cuda.txt"), "--gpu", "RTX 3090", "--driver",
-                     "535.183.01"});
+  EXPECT_NE(run.out.find("change to: tensorflow[and-cuda]==2.14.*"), std::string::npos) << run.out;
+  CliRun ok = Check(
+      {Fixture("requirements-tf-and-cuda.txt"), "--gpu", "RTX 3090", "--driver", "535.183.01"});
   EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
 }
 
@@ -62,8 +61,8 @@ TEST(CheckExtrasCli, FlashAttentionOnPascal) {
 }
 
 TEST(CheckExtrasCli, XformersVllmJax) {
-  CliRun xf = Check({Fixture("requirements-xformers-torch.txt"), "--gpu", "RTX 3090", "--driver",
-                     "535.183.01"});
+  CliRun xf = Check(
+      {Fixture("requirements-xformers-torch.txt"), "--gpu", "RTX 3090", "--driver", "535.183.01"});
   EXPECT_EQ(xf.exit_code, 2) << xf.out << xf.err;
   EXPECT_NE(xf.out.find("change to: xformers==0.0.28.post1"), std::string::npos) << xf.out;
 
@@ -74,8 +73,8 @@ TEST(CheckExtrasCli, XformersVllmJax) {
   EXPECT_EQ(volta.exit_code, 2) << volta.out << volta.err;
   EXPECT_TRUE(Has(Findings(volta), "extra-gpu-unsupported@1")) << volta.out;
 
-  CliRun jax = Check({Fixture("requirements-jax-cuda13.txt"), "--gpu", "A100", "--driver",
-                      "535.183.01"});
+  CliRun jax =
+      Check({Fixture("requirements-jax-cuda13.txt"), "--gpu", "A100", "--driver", "535.183.01"});
   EXPECT_EQ(jax.exit_code, 2) << jax.out << jax.err;
   EXPECT_NE(jax.out.find("change to: jax[cuda12]==0.8.1"), std::string::npos) << jax.out;
 }
@@ -89,8 +88,8 @@ TEST(CheckExtrasCli, EveryFileKindOnPascalAndDriver470) {
     EXPECT_TRUE(Has(fs, "extra-gpu-unsupported@" + std::to_string(flash)))
         << f << ::testing::PrintToString(fs);
     if (std::string(f) != "pyproject.toml") {
-      EXPECT_TRUE(Has(fs, "cuda-driver-insufficient@" +
-                              std::to_string(std::string(f) == "Dockerfile" ? 3 : 9)))
+      EXPECT_TRUE(Has(
+          fs, "cuda-driver-insufficient@" + std::to_string(std::string(f) == "Dockerfile" ? 3 : 9)))
           << f << ::testing::PrintToString(fs);
     }
     CliRun a100 = Check({Fixture(f), "--gpu", "A100", "--driver", "535.183.01", "--nvcc", "12.1"});

@@ -40,8 +40,8 @@ TEST(ExtrasTable, ParsesAndOrdersPostReleases) {
   EXPECT_EQ(Satisfies(V("2.1.7"), "==2.1.*"), true);
   EXPECT_FALSE(Satisfies(V("2.1"), "%2.1").has_value());
   // Every extra the issue names has rows, each with a source.
-  for (const char* p : {"flash-attn", "flash-attn-3", "xformers", "bitsandbytes", "deepspeed",
-                        "apex", "vllm"})
+  for (const char* p :
+       {"flash-attn", "flash-attn-3", "xformers", "bitsandbytes", "deepspeed", "apex", "vllm"})
     EXPECT_TRUE(Kb().extras->Knows(p)) << p;
   for (const ExtraRow& r : Kb().extras->rows()) EXPECT_FALSE(r.source.empty()) << r.package;
   // A pin read from PyPI's METADATA today.
@@ -59,9 +59,9 @@ TEST(ExtrasTable, MalformedRowsAreErrors) {
   EXPECT_NE(typo.error().message.find("min_capability"), std::string::npos) << typo.error().message;
   EXPECT_FALSE(Extras::Parse(
       "[[extra]]\npackage=\"x\"\nsince=\"1.0\"\nbuild=\"binary\"\nnote=\"n\"\nsource=\"s\"\n"));
-  EXPECT_FALSE(Extras::Parse(
-      "[[extra]]\npackage=\"x\"\nsince=\"1.0\"\nbuild=\"release-wheel\"\nnote=\"n\"\n"
-      "source=\"s\"\n"));  // a release-wheel row without its wheels
+  EXPECT_FALSE(
+      Extras::Parse("[[extra]]\npackage=\"x\"\nsince=\"1.0\"\nbuild=\"release-wheel\"\nnote=\"n\"\n"
+                    "source=\"s\"\n"));  // a release-wheel row without its wheels
 }
 
 TEST(Constraints, FlashAttention2NeedsAmpere) {
@@ -216,9 +216,9 @@ TEST(Constraints, TensorflowAndCudaNeedsTheDriverOfItsCuda) {
   EXPECT_EQ(j.verdict, Verdict::kRefused);
   EXPECT_EQ(j.constraint, "driver");
   EXPECT_EQ(j.pin, "tensorflow[and-cuda]==2.14.*");
-  EXPECT_EQ(JudgeTensorflow(V("2.15.1"), true, Target("RTX 3090", "8.6", "535.183.01"), Kb())
-                .verdict,
-            Verdict::kAllowed);
+  EXPECT_EQ(
+      JudgeTensorflow(V("2.15.1"), true, Target("RTX 3090", "8.6", "535.183.01"), Kb()).verdict,
+      Verdict::kAllowed);
   // Without [and-cuda] pip installs no CUDA libraries: allowed, with the better line.
   auto plain = JudgeTensorflow(V("2.16.1"), false, Target("RTX 3090", "8.6", "535.183.01"), Kb());
   EXPECT_EQ(plain.verdict, Verdict::kAllowed);
