@@ -372,8 +372,9 @@ StackTarget TargetOf(const MachineSpec& machine, const std::vector<PackageSpec>&
   t.python = machine.python;
   t.nvcc = machine.nvcc;
   if (auto c = PipTorch(packages, indexes, machine, kb)) {
-    if (c->torch->version) t.torch = Version::Parse(c->torch->version->text.substr(
-                               0, c->torch->version->text.find('+')));
+    if (c->torch->version)
+      t.torch =
+          Version::Parse(c->torch->version->text.substr(0, c->torch->version->text.find('+')));
     t.torch_variant = c->variant;
   } else if (const PackageSpec* torch = FindPackage(packages, "torch", "", machine);
              torch != nullptr && torch->version) {
