@@ -290,7 +290,7 @@ Judged JudgeRelease(const std::string& package, const Version& v, const StackTar
       }
     }
     if (std::string env = ArchEnv(row, t); !env.empty()) j.build.env.push_back(env);
-    j.build.env.push_back("MAX_JOBS=4");
+    if (row.max_jobs) j.build.env.push_back(fmt::format("MAX_JOBS={}", *row.max_jobs));
   }
   if (!row.confirmed)
     j.notes.push_back(fmt::format("the {} {} row is unconfirmed", package, v.text));

@@ -61,7 +61,8 @@ struct ExtraBuildPlan {
   bool jit = false;             ///< compiled at first use (DeepSpeed ops)
   std::optional<Version> nvcc;  ///< the toolkit X.Y a build needs (torch's CUDA)
   /// Variables for a source build: the arch list limited to the machine's GPUs
-  /// ("TORCH_CUDA_ARCH_LIST=8.6", "FLASH_ATTN_CUDA_ARCHS=80") and "MAX_JOBS=4".
+  /// ("TORCH_CUDA_ARCH_LIST=8.6", "FLASH_ATTN_CUDA_ARCHS=80") and the MAX_JOBS the project
+  /// recommends ("MAX_JOBS=4").
   std::vector<std::string> env;
   std::string wheel_url;  ///< where the prebuilt wheel comes from, when not PyPI
 };

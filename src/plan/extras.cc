@@ -95,6 +95,10 @@ Result<ExtraRow> ReadExtra(const toml::table& t, size_t index) {
   row.nvcc_minor_ok = Ints(r, "nvcc_minor_ok");
   row.arch_env = r.String("arch_env", Need::kOptional);
   row.arch_codes = Ints(r, "arch_codes");
+  if (auto jobs = r.Int("max_jobs", Need::kOptional)) {
+    if (*jobs < 1 || *jobs > 1024) r.Problem("max_jobs is not 1-1024");
+    row.max_jobs = static_cast<int>(*jobs);
+  }
   row.confirmed = r.Bool("confirmed").value_or(false);
   row.note = r.String("note", Need::kRequired);
   row.source = r.String("source", Need::kRequired);

@@ -45,6 +45,7 @@ struct ExtraRow {
   std::vector<int> nvcc_minor_ok;  ///< CUDA majors where a minor mismatch is accepted
   std::string arch_env;            ///< "TORCH_CUDA_ARCH_LIST", "FLASH_ATTN_CUDA_ARCHS", ""
   std::vector<int> arch_codes;     ///< 80, 90, ... when arch_env takes codes
+  std::optional<int> max_jobs;     ///< MAX_JOBS the project recommends for a build
   bool confirmed = false;
   std::string note;
   std::string source;
