@@ -24,11 +24,6 @@ bool ArchsRun(const std::vector<CudaArch>& archs, const Version& cc) {
 
 std::string RowSource(const ExtraRow& row) { return "data/extras.toml: " + row.source; }
 
-std::optional<Version> TorchCuda(const StackTarget& t) {
-  if (!t.torch_variant.starts_with("cu")) return std::nullopt;
-  return CudaOfVariant(t.torch_variant);
-}
-
 // The variant pip installs for an untagged torch==X.Y.Z from PyPI.
 std::string PypiVariant(const Version& torch, const ConstraintTables& kb) {
   if (kb.torch == nullptr) return "";
