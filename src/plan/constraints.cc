@@ -42,6 +42,15 @@ std::optional<Version> ImpliedTorch(const std::string& spec, const ConstraintTab
   return std::nullopt;
 }
 
+// Is `cc` older than anything the row carries (its lowest arch, or its min_cc)?
+bool BelowFloor(const ExtraRow& row, const Version& cc) {
+  Version mm = MM(cc);
+  if (!row.archs.empty())
+    return mm <
+           *Version::Parse(fmt::format("{}.{}", row.archs.front().major, row.archs.front().minor));
+  return row.min_cc && mm < *row.min_cc;
+}
+
 // The first GPU the row's code cannot run on, or nullptr.
 const TargetGpu* GpuRefused(const ExtraRow& row, const StackTarget& t) {
   for (const TargetGpu& g : t.gpus)
@@ -84,6 +93,7 @@ std::string DriverNeed(const CudaDrivers& drivers, const Version& cuda) {
 
 struct Judged {
   Verdict verdict = Verdict::kUnknown;
+  bool complete = true;  ///< false: the torch the wheel pulls in is not in data/pytorch.toml
   std::string constraint, reason, source, torch_pin;
   ExtraBuildPlan build;
   std::vector<std::string> notes;
@@ -164,6 +174,13 @@ Judged JudgeRelease(const std::string& package, const Version& v, const StackTar
                              t.python->text);
       return j;
     }
+    if (!t.torch && (!torch || variant.empty())) {
+      j.complete = false;
+      j.notes.push_back(
+          fmt::format("the torch {} {} pulls in is not in data/pytorch.toml: its CUDA "
+                      "build was not judged",
+                      package, v.text));
+    }
     // The torch build the wheel pulls in must run here too.
     if (!t.torch && torch && !variant.empty() && kb.torch != nullptr && kb.drivers != nullptr) {
       auto cuda = CudaOfVariant(variant);
@@ -216,7 +233,10 @@ Judged JudgeRelease(const std::string& package, const Version& v, const StackTar
     if (refused == nullptr) break;
   }
   if (refused != nullptr) {
-    j.verdict = row.confirmed ? Verdict::kRefused : Verdict::kAllowed;
+    // An unconfirmed row still refuses a GPU older than all its code: only what is new in it
+    // (an arch or PTX the release may lack) is uncertain.
+    j.verdict =
+        row.confirmed || BelowFloor(row, refused->cc) ? Verdict::kRefused : Verdict::kAllowed;
     j.constraint = "gpu";
     j.reason = fmt::format("{} (compute capability {}) cannot run {} {}: it carries {}{}. {}",
                            refused->name, refused->cc.text, package, v.text, Needs(row),
@@ -311,8 +331,10 @@ std::optional<Version> PipPick(const std::string& package, const StackTarget& t,
 std::optional<Version> NewestAllowed(const std::string& package, const StackTarget& t,
                                      const ConstraintTables& kb) {
   std::vector<Version> releases = kb.extras->Releases(package);
-  for (auto it = releases.rbegin(); it != releases.rend(); ++it)
-    if (JudgeRelease(package, *it, t, kb).verdict == Verdict::kAllowed) return *it;
+  for (auto it = releases.rbegin(); it != releases.rend(); ++it) {
+    Judged j = JudgeRelease(package, *it, t, kb);
+    if (j.verdict == Verdict::kAllowed && j.complete) return *it;
+  }
   return std::nullopt;
 }
 

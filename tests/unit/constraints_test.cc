@@ -152,9 +152,9 @@ TEST(Constraints, VllmNeedsVoltaThenTuring) {
   auto old = JudgeExtra("vllm", V("0.8.5"), Target("A100", "8.0", "470.223.02"), Kb());
   EXPECT_EQ(old.verdict, Verdict::kRefused);
   EXPECT_EQ(old.constraint, "driver");
-  // vLLM 0.2.1 pins torch 2.0.1, whose PyPI build (cu117) 470 runs by minor-version
+  // vLLM 0.2.1.post1 pins torch 2.0.1, whose PyPI build (cu117) 470 runs by minor-version
   // compatibility; the 0.2.2-0.2.5 ranges (torch>=2.1) let pip take the newest torch.
-  EXPECT_EQ(old.pin, "vllm==0.2.1");
+  EXPECT_EQ(old.pin, "vllm==0.2.1.post1");
   EXPECT_EQ(old.torch_pin, "torch==2.0.1");
 }
 
