@@ -93,7 +93,9 @@ std::string DriverNeed(const CudaDrivers& drivers, const Version& cuda) {
 
 struct Judged {
   Verdict verdict = Verdict::kUnknown;
-  bool complete = true;  ///< false: the torch the wheel pulls in is not in data/pytorch.toml
+  /// false: the torch the wheel pulls in (or its arch list) is not in data/pytorch.toml, or only
+  /// unconfirmed: not a release to suggest.
+  bool complete = true;
   std::string constraint, reason, source, torch_pin;
   ExtraBuildPlan build;
   std::vector<std::string> notes;
@@ -194,7 +196,15 @@ Judged JudgeRelease(const std::string& package, const Version& v, const StackTar
             need.empty() ? "" : " (CUDA " + cuda->MajorMinor() + " needs >= " + need + ")");
         return j;
       }
-      if (const TorchBuild* b = kb.torch->Find(*torch, variant))
+      const TorchBuild* b = kb.torch->Find(*torch, variant);
+      if (b == nullptr && !t.gpus.empty()) {
+        j.complete = false;
+        j.notes.push_back(
+            fmt::format("data/pytorch.toml has no arch list for torch {} {}: the "
+                        "GPU was not checked against it",
+                        torch->text, variant));
+      }
+      if (b != nullptr)
         for (const TargetGpu& g : t.gpus)
           if (!ArchsRun(b->archs, g.cc)) {
             j.verdict = b->confirmed ? Verdict::kRefused : Verdict::kAllowed;
@@ -205,6 +215,7 @@ Judged JudgeRelease(const std::string& package, const Version& v, const StackTar
                 package, v.text, torch->text, variant, b->arch_list, g.name, g.cc.text);
             j.source += "; data/pytorch.toml: " + b->source;
             if (j.verdict == Verdict::kRefused) return j;
+            j.complete = false;
             j.notes.push_back(j.reason + " (arch list unconfirmed)");
           }
     }
