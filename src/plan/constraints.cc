@@ -93,8 +93,8 @@ std::string DriverNeed(const CudaDrivers& drivers, const Version& cuda) {
 
 struct Judged {
   Verdict verdict = Verdict::kUnknown;
-  /// false: the torch the wheel pulls in (or its arch list) is not in data/pytorch.toml, or only
-  /// unconfirmed: not a release to suggest.
+  /// false: the row, or the torch the wheel pulls in (or its arch list), is not in the tables or
+  /// only unconfirmed: not a release to suggest.
   bool complete = true;
   std::string constraint, reason, source, torch_pin;
   ExtraBuildPlan build;
@@ -318,8 +318,10 @@ Judged JudgeRelease(const std::string& package, const Version& v, const StackTar
     if (std::string env = ArchEnv(row, t); !env.empty()) j.build.env.push_back(env);
     if (row.max_jobs) j.build.env.push_back(fmt::format("MAX_JOBS={}", *row.max_jobs));
   }
-  if (!row.confirmed)
+  if (!row.confirmed) {
+    j.complete = false;
     j.notes.push_back(fmt::format("the {} {} row is unconfirmed", package, v.text));
+  }
   j.verdict = Verdict::kAllowed;
   j.constraint.clear();
   j.reason = fmt::format("{} {}: {}", package, v.text, row.note);
