@@ -10,7 +10,7 @@
 #include "knowledge/cuda_drivers.h"
 #include "knowledge/pytorch_builds.h"
 #include "plan/check_extensions.h"
-#include "plan/constraints.h"
+#include "plan/judge.h"
 #include "plan/machine.h"
 #include "plan/project_files.h"
 #include "rules/finding.h"

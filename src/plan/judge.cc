@@ -1,4 +1,4 @@
-#include "plan/constraints.h"
+#include "plan/judge.h"
 
 #include <fmt/format.h>
 

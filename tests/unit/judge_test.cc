@@ -1,7 +1,7 @@
 // The constraint engine plan and check share (plan/constraints.h) on the built-in tables:
 // every extra allowed where its project says it runs and refused, with the reason and the
 // pin to use, where it does not.
-#include "plan/constraints.h"
+#include "plan/judge.h"
 
 #include <gtest/gtest.h>
 
