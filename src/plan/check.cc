@@ -13,7 +13,13 @@ Result<CheckKnowledge> BuiltInCheckKnowledge() {
   if (!torch) return tl::unexpected(torch.error());
   const auto& extensions = CudaExtensions::BuiltIn();
   if (!extensions) return tl::unexpected(extensions.error());
-  return CheckKnowledge{&*drivers, &*torch, &*extensions};
+  const auto& extras = Extras::BuiltIn();
+  if (!extras) return tl::unexpected(extras.error());
+  const auto& tensorflow = TensorflowBuilds::BuiltIn();
+  if (!tensorflow) return tl::unexpected(tensorflow.error());
+  const auto& jax = JaxBuilds::BuiltIn();
+  if (!jax) return tl::unexpected(jax.error());
+  return CheckKnowledge{&*drivers, &*torch, &*extensions, &*extras, &*tensorflow, &*jax};
 }
 
 std::vector<CheckFinding> CheckProject(const ProjectFacts& facts, const MachineSpec& machine,
@@ -23,6 +29,8 @@ std::vector<CheckFinding> CheckProject(const ProjectFacts& facts, const MachineS
   CheckConda(facts, machine, kb, out);
   CheckExtensionBuilds(facts, machine, kb, out);
   CheckContainers(facts, machine, kb, out);
+  CheckExtras(facts, machine, kb, out);
+  CheckFrameworks(facts, machine, kb, out);
   std::stable_sort(out.begin(), out.end(), [](const CheckFinding& a, const CheckFinding& b) {
     if (a.at.file != b.at.file) return a.at.file < b.at.file;
     return a.at.line < b.at.line;
@@ -55,6 +63,31 @@ std::string ReplaceFirst(std::string_view line, std::string_view from, std::stri
   std::string out(line);
   out.replace(pos, from.size(), to);
   return out;
+}
+
+std::string ReplaceRequirement(const PackageSpec& p, std::string_view with) {
+  const std::string& line = p.at.text;
+  auto name_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  };
+  for (size_t i = 0; i < line.size(); ++i) {
+    if (!name_char(line[i]) || (i > 0 && name_char(line[i - 1]))) continue;
+    size_t j = i;
+    while (j < line.size() && name_char(line[j])) ++j;
+    if (NormalizePackageName(std::string_view(line).substr(i, j - i)) != p.name) continue;
+    if (j < line.size() && line[j] == '[') {
+      size_t close = line.find(']', j);
+      if (close == std::string::npos) return "";
+      j = close + 1;
+    }
+    while (j < line.size() && !std::isspace(static_cast<unsigned char>(line[j])) &&
+           line[j] != '"' && line[j] != '\'' && line[j] != ';')
+      ++j;
+    std::string out = line;
+    out.replace(i, j - i, with);
+    return out;
+  }
+  return "";
 }
 
 std::string TorchIndexVariant(std::string_view url) {

@@ -41,6 +41,8 @@ bool MarkerExcludes(std::string_view marker, const MachineSpec& machine) {
   return false;
 }
 
+}  // namespace
+
 const PackageSpec* FindPackage(const std::vector<PackageSpec>& packages, std::string_view name,
                                std::string_view manager, const MachineSpec& machine) {
   for (const auto& p : packages)
@@ -49,6 +51,8 @@ const PackageSpec* FindPackage(const std::vector<PackageSpec>& packages, std::st
       return &p;
   return nullptr;
 }
+
+namespace {
 
 bool BuildRuns(const TorchBuild& build, const Version& cc) {
   FatbinScan scan;
@@ -358,6 +362,32 @@ void CheckPython(const ProjectFacts& facts, const MachineSpec& machine, const Ch
 }
 
 }  // namespace
+
+StackTarget TargetOf(const MachineSpec& machine, const std::vector<PackageSpec>& packages,
+                     const std::vector<IndexUrl>& indexes, const CheckKnowledge& kb) {
+  StackTarget t;
+  for (const PlanGpu& g : machine.gpus)
+    if (g.compute_capability) t.gpus.push_back({g.name, *g.compute_capability});
+  t.driver = machine.driver;
+  t.python = machine.python;
+  t.nvcc = machine.nvcc;
+  if (auto c = PipTorch(packages, indexes, machine, kb)) {
+    if (c->torch->version)
+      t.torch =
+          Version::Parse(c->torch->version->text.substr(0, c->torch->version->text.find('+')));
+    t.torch_variant = c->variant;
+  } else if (const PackageSpec* torch = FindPackage(packages, "torch", "", machine);
+             torch != nullptr && torch->version) {
+    t.torch = Version::Parse(torch->version->text.substr(0, torch->version->text.find('+')));
+  } else if (const PackageSpec* conda = FindPackage(packages, "pytorch", "conda", machine);
+             conda != nullptr && conda->version) {
+    t.torch = conda->version;
+    if (const PackageSpec* cuda = FindPackage(packages, "pytorch-cuda", "conda", machine);
+        cuda != nullptr && cuda->version)
+      t.torch_variant = fmt::format("cu{}{}", cuda->version->major(), cuda->version->minor());
+  }
+  return t;
+}
 
 void CheckTorch(const ProjectFacts& facts, const MachineSpec& machine, const CheckKnowledge& kb,
                 std::vector<CheckFinding>& out) {

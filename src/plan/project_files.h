@@ -83,6 +83,7 @@ struct PackageSpec {
   bool from_source = false;  ///< a VCS URL, a local path or -e: built at install
   std::vector<std::string> options;  ///< per-requirement options ("--config-settings=...")
   std::string marker;                ///< the environment marker after ';', verbatim
+  std::vector<std::string> extras;   ///< "[and-cuda]" -> {"and-cuda"}, lowercase
   Located at;
 };
 

@@ -120,6 +120,15 @@ std::optional<PackageSpec> ParsePipRequirement(std::string_view text, const Loca
   if (rest.starts_with('[')) {
     size_t close = rest.find(']');
     if (close == std::string_view::npos) return std::nullopt;
+    std::string_view list = rest.substr(1, close - 1);
+    size_t pos = 0;
+    while (pos < list.size()) {
+      size_t comma = list.find(',', pos);
+      std::string_view e =
+          Trim(list.substr(pos, comma == std::string_view::npos ? comma : comma - pos));
+      if (!e.empty()) spec.extras.push_back(NormalizePackageName(e));
+      pos = comma == std::string_view::npos ? list.size() : comma + 1;
+    }
     rest = Trim(rest.substr(close + 1));
   }
   if (rest.starts_with('@')) {

@@ -244,5 +244,34 @@ TEST(CheckRules, MarkersCpuWheelsAndUnknownMachines) {
   EXPECT_TRUE(Text("requirements.txt", "some-package==1.0\nother>=2\n", Rtx3090()).empty());
 }
 
+// Issue 13 repro: tensorflow[and-cuda]==2.15.1 installs NVIDIA's CUDA 12.2 wheels, which need
+// driver >= 525.60.13; driver 470 cannot run them. The line to write is the newest TensorFlow
+// whose [and-cuda] wheels 470 runs (2.14: CUDA 11.8 by minor-version compatibility).
+TEST(CheckRules, TensorflowAndCudaOnDriver470) {
+  auto fs = Fixture("extras/requirements-tf-and-cuda.txt", Rtx3090("470.223.02"));
+  const CheckFinding* f = ById(fs, "cuda-driver-insufficient", 2);
+  ASSERT_TRUE(f) << Ids(fs);
+  EXPECT_EQ(f->severity, Severity::kError);
+  EXPECT_EQ(f->at.text, "tensorflow[and-cuda]==2.15.1");
+  EXPECT_EQ(f->replacement, "tensorflow[and-cuda]==2.14.*");
+  EXPECT_NE(f->what.find("525.60.13"), std::string::npos) << f->what;
+  EXPECT_NE(f->source.find("tensorflow.toml"), std::string::npos) << f->source;
+  EXPECT_TRUE(Fixture("extras/requirements-tf-and-cuda.txt", Rtx3090()).empty());
+}
+
+// Issue 13 repro: FlashAttention-2 needs compute capability 8.0+ (Ampere, Ada, Hopper); a GTX
+// 1080 Ti is 6.1 and no flash-attn release runs there.
+TEST(CheckRules, FlashAttentionOnPascal) {
+  auto fs = Fixture("extras/requirements-flash-attn-pascal.txt", Gtx1080Ti());
+  const CheckFinding* f = ById(fs, "extra-gpu-unsupported", 3);
+  ASSERT_TRUE(f) << Ids(fs);
+  EXPECT_EQ(f->severity, Severity::kError);
+  EXPECT_NE(f->what.find("6.1"), std::string::npos) << f->what;
+  EXPECT_NE(f->source.find("extras.toml"), std::string::npos) << f->source;
+  EXPECT_TRUE(f->replacement.empty()) << f->replacement;  // FA1 needs Turing: nothing runs here
+  auto ampere = Fixture("extras/requirements-flash-attn-pascal.txt", Rtx3090());
+  EXPECT_TRUE(ampere.empty()) << Ids(ampere);
+}
+
 }  // namespace
 }  // namespace dlrig
