@@ -39,7 +39,7 @@ struct CheckKnowledge {
   const TensorflowBuilds* tensorflow = nullptr;
   const JaxBuilds* jax = nullptr;
 
-  /// The same tables as the constraint engine (plan/constraints.h) reads them.
+  /// The same tables as the constraint engine (plan/judge.h) reads them.
   ConstraintTables Constraints() const { return {extras, torch, drivers, tensorflow, jax}; }
 };
 

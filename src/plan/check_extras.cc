@@ -1,4 +1,4 @@
-// Extras (data/extras.toml) judged by the constraint engine plan uses (plan/constraints.h): a
+// Extras (data/extras.toml) judged by the constraint engine plan uses (plan/judge.h): a
 // flash-attn the GPU cannot run, an xformers or vLLM wheel built against another torch, a
 // bitsandbytes whose library for torch's CUDA lacks the GPU's code, an apex or DeepSpeed build
 // whose nvcc does not match torch's CUDA, a flash-attn that pip would compile for hours.

@@ -1,4 +1,4 @@
-// TensorFlow and JAX lines judged by the constraint engine plan uses (plan/constraints.h):
+// TensorFlow and JAX lines judged by the constraint engine plan uses (plan/judge.h):
 // tensorflow[and-cuda] whose CUDA wheels the driver cannot run, tensorflow without [and-cuda]
 // on a GPU machine (it runs on the CPU), jax[cudaNN] / jax-cudaNN-plugin / jax-cudaNN-pjrt /
 // jaxlib "+cudaNN" below their driver or compute-capability floor.

@@ -1,7 +1,7 @@
 // The extension packages people add to a torch stack (data/extras.toml): flash-attn,
 // flash-attn-3, bitsandbytes, deepspeed, apex, vllm, xformers. What GPU code each release
 // carries, where its binaries come from, the torch it is built against, and how a source build
-// must match torch's CUDA. Read by the constraint functions (plan/constraints.h).
+// must match torch's CUDA. Read by the constraint functions (plan/judge.h).
 #pragma once
 
 #include <optional>

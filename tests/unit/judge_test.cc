@@ -1,4 +1,4 @@
-// The constraint engine plan and check share (plan/constraints.h) on the built-in tables:
+// The constraint engine plan and check share (plan/judge.h) on the built-in tables:
 // every extra allowed where its project says it runs and refused, with the reason and the
 // pin to use, where it does not.
 #include "plan/judge.h"
