@@ -66,7 +66,7 @@ std::string ReplaceFirst(std::string_view line, std::string_view from, std::stri
 }
 
 std::string ReplaceRequirement(const PackageSpec& p, std::string_view with) {
-  const std::string& line = p.at.text;
+  const std::string& line = p.at.text.str();
   auto name_char = [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
   };
