@@ -110,7 +110,7 @@ SnapshotRows RowsOfSnapshot(const MonitorSnapshot& snapshot, History::RecorderSt
     for (const auto& [index, uuid] : state.uuid_by_index)
       if (!answered.count(uuid) && !state.lost.count(uuid) &&
           std::none_of(snapshot.nvml.devices.begin(), snapshot.nvml.devices.end(),
-                       [&](const GpuFacts& g) { return g.index == index; })) {
+                       [i = index](const GpuFacts& g) { return g.index == i; })) {
         event("gpu_lost", uuid, "", std::nullopt,
               fmt::format("GPU {} is no longer listed by NVML", index));
         state.lost[uuid] = "not listed";
