@@ -1,9 +1,11 @@
 // dlrig kb: what the knowledge base holds, where each table was read from and each row's source.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <set>
 
 #include "cli/commands.h"
+#include "cli/knowledge_check.h"
 #include "cli/session.h"
 #include "core/toml.h"
 #include "knowledge/data_files.h"
@@ -42,10 +44,13 @@ int RunKb(const std::vector<std::string>& args) {
   int status = kExitHealthy;
   for (const auto& file : files) {
     auto doc = ParseToml(file.text, file.name);
-    if (!doc) {
+    auto problem = KnowledgeTableProblem(file.name);  // the table's own loader, beyond syntax
+    if (!doc || problem) {
       std::printf("  %-24s unreadable (%s): %s\n", file.name.c_str(), file.origin.c_str(),
-                  doc.error().message.c_str());
-      status = kExitInternal;
+                  (doc ? problem->error : doc.error()).message.c_str());
+      // A built-in table that does not load is dlrig's fault; a --kb file is the user's data.
+      int code = file.origin == "built in" ? kExitInternal : kExitUsage;
+      status = std::max(status, code);
       continue;
     }
     size_t rows = 0;
