@@ -325,7 +325,7 @@ Result<History> History::Open(const std::string& path, HistoryOptions options) {
   RecorderLock lock;
   if (!read_only) {
     if (auto ok = MakePrivateDirs(std::filesystem::path(path).parent_path()); !ok)
-      return tl::unexpected(ok.error());
+      return Fail(ok.error().kind, path + ": " + ok.error().message);
     if (!options.recorder.empty()) {
       auto taken = RecorderLock::Acquire(path, options.recorder, options.busy_timeout);
       if (!taken) return tl::unexpected(taken.error());

@@ -1,13 +1,13 @@
 // Who may write a history, and what a writer says when it cannot: real `dlrig history record`
 // processes on the fault-injection NVML, several at once on one file, and on a file system
-// that is full or read-only (a 64 KiB tmpfs, when this process may mount one).
+// that is full or read-only (a 256 KiB tmpfs, when this process may mount one).
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <thread>
 
 #include "../unit/test_util.h"
@@ -78,26 +78,30 @@ TEST(HistoryWriters, OneRecorderPerFileTheOthersNameIt) {
   EXPECT_EQ(next.exit_code, 0) << next.err;
 }
 
-// A 64 KiB tmpfs at `dir` (removed with the test), or the reason it cannot be made here.
+// A 256 KiB tmpfs at `dir` (removed with the test), or the reason it cannot be made here.
+// 64 KiB does not hold an empty history in WAL mode (its -shm alone is 32 KiB).
 class TinyFs {
  public:
   explicit TinyFs(const std::filesystem::path& dir) : dir_(dir) {
     std::filesystem::create_directories(dir);
-    if (::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=64k,mode=0755") != 0)
-      why_not_ = std::string("mount -t tmpfs -o size=64k: ") + std::strerror(errno);
+    if (::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=256k,mode=0755") != 0)
+      why_not_ = std::string("mount -t tmpfs -o size=256k: ") + std::strerror(errno);
   }
   ~TinyFs() {
     if (why_not_.empty()) ::umount2(dir_.c_str(), MNT_DETACH);
   }
   const std::string& why_not() const { return why_not_; }
+  // Writes until the file system has not one byte left (tmpfs counts whole pages).
   void Fill() const {
-    std::ofstream out(dir_ / "filler", std::ios::binary);
+    int fd = ::open((dir_ / "filler").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     std::string block(4096, 'x');
-    for (int i = 0; i < 64 && out.write(block.data(), block.size()); ++i) {
-    }
+    for (size_t chunk = block.size(); fd >= 0 && chunk > 0; chunk /= 2)
+      while (::write(fd, block.data(), chunk) == static_cast<ssize_t>(chunk)) {
+      }
+    if (fd >= 0) ::close(fd);
   }
   bool ReadOnly() const {
-    return ::mount("tmpfs", dir_.c_str(), "tmpfs", MS_REMOUNT | MS_RDONLY, "size=64k") == 0;
+    return ::mount("tmpfs", dir_.c_str(), "tmpfs", MS_REMOUNT | MS_RDONLY, "size=256k") == 0;
   }
 
  private:

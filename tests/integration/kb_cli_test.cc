@@ -24,7 +24,7 @@ struct BadTable {
 
 constexpr BadTable kBadTables[] = {
     {"gpus.toml", "[[gpu]\nname = 'x'\n", "gpus.toml"},                // TOML syntax
-    {"gpus.toml", "title = 'no rows'\n", "no [[gpu]] rows"},          // the loader's structure
+    {"gpus.toml", "title = 'no rows'\n", "has no [sources] table"},          // the loader's structure
     {"findings.toml", "[[[\n", "line 1"},                               // toml++'s assertion
     {"wheel-layouts.toml", "x = \"\xff\"\n", "non-ASCII"},              // refused before toml++
 };
