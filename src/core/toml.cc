@@ -38,13 +38,17 @@ size_t StringEnd(std::string_view text, size_t i, size_t& line) {
   return text.size();
 }
 
-// toml++ 3.3.0 parses a table header's name without checking its first character: `[[[`,
-// `[ #` or a `[` alone on a line break parse_key's precondition (an assertion failure with
-// assertions on). A header is a `[` first on a line, outside strings, comments and arrays.
-std::string HeaderProblem(std::string_view text) {
+// Two places where toml++ 3.3.0 calls a parser without checking its precondition (an
+// assertion failure with assertions on, found by our fuzzer once they were):
+// - a table header's name that starts with neither a key character nor a quote (`[[[`,
+//   `[ #`, a `[` alone on a line): parse_key. A header is a `[` first on a line, outside
+//   strings, comments and values.
+// - an array element that starts with `}` (`a = [}`, `a = [1, }]`): parse_value.
+std::string StructureProblem(std::string_view text) {
   size_t line = 1;
-  int depth = 0;  // open array brackets of values
-  bool line_start = true, in_header = false;
+  std::string open;  // the brackets of values open here: '[' arrays, '{' inline tables
+  bool line_start = true, in_header = false, element_next = false;
+  auto problem = [&](const char* what) { return "line " + std::to_string(line) + ": " + what; };
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (c == '\n') {
@@ -58,20 +62,31 @@ std::string HeaderProblem(std::string_view text) {
     line_start = false;
     if (c == '#') {
       while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
-    } else if (c == '"' || c == '\'') {
+      continue;
+    }
+    if (in_header) {
+      if (c == '"' || c == '\'') i = StringEnd(text, i, line);
+      continue;
+    }
+    if (c == '}' && element_next)
+      return problem("an array element cannot start with '}'");
+    element_next = false;
+    if (c == '"' || c == '\'') {
       i = StringEnd(text, i, line);
-    } else if (c == '[' && first && depth == 0) {
+    } else if (c == '[' && first && open.empty()) {
       size_t j = i + 1;
       if (j < text.size() && text[j] == '[') ++j;
       while (j < text.size() && (text[j] == ' ' || text[j] == '\t')) ++j;
       if (j < text.size() && text[j] != ']' && !IsKeyStart(text[j]))
-        return "line " + std::to_string(line) +
-               ": a table header's name must start with a letter, digit, '_', '-' or a quote";
+        return problem("a table header's name must start with a letter, digit, '_', '-' or a quote");
       in_header = true;
-    } else if (!in_header && c == '[') {
-      ++depth;
-    } else if (!in_header && c == ']' && depth > 0) {
-      --depth;
+    } else if (c == '[' || c == '{') {
+      open.push_back(c);
+      element_next = c == '[';
+    } else if ((c == ']' || c == '}') && !open.empty()) {
+      open.pop_back();
+    } else if (c == ',' && !open.empty() && open.back() == '[') {
+      element_next = true;
     }
   }
   return "";
@@ -90,7 +105,7 @@ std::string TomlInputProblem(std::string_view text) {
     if (c < 0x20 && c != '\t' && c != '\r' && c != '\n')
       return "line " + std::to_string(line) + ": control character";
   }
-  return HeaderProblem(text);
+  return StructureProblem(text);
 }
 
 Result<toml::table> ParseToml(std::string_view text, std::string_view what) {

@@ -31,9 +31,9 @@ namespace dlrig {
 /// Guards toml++ 3.3.0 (Debian 12) against input that drives it into __builtin_unreachable
 /// (marzer/tomlplusplus#295 and #190, found here by our fuzzer, fixed upstream after 3.3.0 by
 /// PR #305): text with non-ASCII bytes or control characters is refused before parsing; and
-/// against a table header whose name starts with neither a key character nor a quote (`[[[`),
-/// which breaks toml++'s parse_key precondition (an assertion, or __builtin_assume under clang
-/// with NDEBUG).
+/// against a table header whose name starts with neither a key character nor a quote (`[[[`)
+/// and an array element that starts with `}` (`a = [}`), which break toml++'s parse_key and
+/// parse_value preconditions (an assertion, or __builtin_assume under clang with NDEBUG).
 Result<toml::table> ParseToml(std::string_view text, std::string_view what);
 
 /// The guard alone: an error message, or "" when toml++ may safely see `text`.

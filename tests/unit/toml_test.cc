@@ -41,6 +41,21 @@ TEST(TomlTest, HeaderWithoutANameStartIsRefused) {
   EXPECT_NE(TomlInputProblem("a = 1\n\n[[[").find("line 3"), std::string::npos);
 }
 
+// An array element that starts with '}' broke parse_value's precondition (the fuzzer's first
+// find once toml++'s assertions were on: `m =[}[`).
+TEST(TomlTest, ArrayElementStartingWithABraceIsRefused) {
+  for (const char* bad : {"m =[}[", "a = [}", "a = [1, }]", "a = [\n  # c\n}]", "a = {b = [}]}",
+                          "a = [[1], }]"}) {
+    EXPECT_NE(TomlInputProblem(bad).find("array element"), std::string::npos) << bad;
+    EXPECT_FALSE(ParseToml(bad, "x")) << bad;
+  }
+  for (const char* good : {"a = [{}]\n", "a = [{b = 1}, {c = [2]}]\n", "a = [ {b = '}'} ]\n",
+                           "a = ['}', \"}\"]\n", "a = [1, # }\n 2]\n"}) {
+    EXPECT_EQ(TomlInputProblem(good), "") << good;
+    EXPECT_TRUE(ParseToml(good, "x")) << good;
+  }
+}
+
 // The guard looks only at headers: a line that starts with brackets inside an array, a
 // string or a comment is a value, and such files still parse.
 TEST(TomlTest, BracketsInValuesAreNoHeaders) {
