@@ -62,7 +62,8 @@ const std::pair<const char*, std::function<std::optional<Error>()>> kLoaders[] =
 
 std::optional<TableProblem> KnowledgeTableProblem(const std::string& file) {
   auto found = FindDataFile(file);
-  if (!found) return TableProblem{file, "", {ErrorKind::kNotFound, file + " is not a knowledge table"}};
+  if (!found)
+    return TableProblem{file, "", {ErrorKind::kNotFound, file + " is not a knowledge table"}};
   for (const auto& [name, load] : kLoaders) {
     if (file != name) continue;
     if (auto error = load()) return TableProblem{file, found->origin, *error};

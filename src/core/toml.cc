@@ -68,8 +68,7 @@ std::string StructureProblem(std::string_view text) {
       if (c == '"' || c == '\'') i = StringEnd(text, i, line);
       continue;
     }
-    if (c == '}' && element_next)
-      return problem("an array element cannot start with '}'");
+    if (c == '}' && element_next) return problem("an array element cannot start with '}'");
     element_next = false;
     if (c == '"' || c == '\'') {
       i = StringEnd(text, i, line);
@@ -78,7 +77,8 @@ std::string StructureProblem(std::string_view text) {
       if (j < text.size() && text[j] == '[') ++j;
       while (j < text.size() && (text[j] == ' ' || text[j] == '\t')) ++j;
       if (j < text.size() && text[j] != ']' && !IsKeyStart(text[j]))
-        return problem("a table header's name must start with a letter, digit, '_', '-' or a quote");
+        return problem(
+            "a table header's name must start with a letter, digit, '_', '-' or a quote");
       in_header = true;
     } else if (c == '[' || c == '{') {
       open.push_back(c);

@@ -43,9 +43,8 @@ Result<RecorderLock> RecorderLock::Acquire(const std::string& db_path, const std
     int err = errno;
     if (err == EINTR) continue;
     if (err != EWOULDBLOCK)
-      return Fail(ErrorKindFromErrno(err),
-                  fmt::format("cannot lock {} for recording into {}: {}", path, db_path,
-                              std::strerror(err)));
+      return Fail(ErrorKindFromErrno(err), fmt::format("cannot lock {} for recording into {}: {}",
+                                                       path, db_path, std::strerror(err)));
     if (std::chrono::steady_clock::now() >= deadline)
       return Fail(ErrorKind::kTimeout,
                   fmt::format("{} is locked by another writer ({}; waited {} ms): one process "
@@ -54,8 +53,8 @@ Result<RecorderLock> RecorderLock::Acquire(const std::string& db_path, const std
                               db_path, Holder(fd), wait.count()));
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  std::string me = fmt::format("pid {}: {}, recording since {}\n", ::getpid(), who,
-                               UtcTimeText(NowMs()));
+  std::string me =
+      fmt::format("pid {}: {}, recording since {}\n", ::getpid(), who, UtcTimeText(NowMs()));
   // Best effort: the lock is held either way; the text only names us to the next one.
   if (::ftruncate(fd, 0) == 0) {
     [[maybe_unused]] ssize_t written = ::pwrite(fd, me.data(), me.size(), 0);

@@ -1,8 +1,8 @@
 // Who may write a history, and what a writer says when it cannot: real `dlrig history record`
 // processes on the fault-injection NVML, several at once on one file, and on a file system
 // that is full or read-only (a 256 KiB tmpfs, when this process may mount one).
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -56,7 +56,8 @@ TEST(HistoryWriters, OneRecorderPerFileTheOthersNameIt) {
       continue;
     }
     EXPECT_EQ(run.exit_code, 2) << run.err;
-    EXPECT_NE(run.err.find(db + " is locked by another writer (pid "), std::string::npos) << run.err;
+    EXPECT_NE(run.err.find(db + " is locked by another writer (pid "), std::string::npos)
+        << run.err;
     EXPECT_NE(run.err.find(": dlrig history record, recording since "), std::string::npos)
         << run.err;
     ++refused;
@@ -150,7 +151,8 @@ TEST(HistoryWriters, AReadOnlyFileSystemIsNamedAsReadOnly) {
 // Without root, a directory the user may not write; root writes anywhere (tested above with a
 // read-only mount instead).
 TEST(HistoryWriters, AnUnwritableDirectoryIsNamed) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root writes anywhere: see AReadOnlyFileSystemIsNamedAsReadOnly";
+  if (::geteuid() == 0)
+    GTEST_SKIP() << "root writes anywhere: see AReadOnlyFileSystemIsNamedAsReadOnly";
   testing::TempTree tree;
   tree.Write("fake-nvml.conf", kFake);
   tree.Mkdir("locked");

@@ -23,10 +23,10 @@ struct BadTable {
 };
 
 constexpr BadTable kBadTables[] = {
-    {"gpus.toml", "[[gpu]\nname = 'x'\n", "gpus.toml"},                // TOML syntax
-    {"gpus.toml", "title = 'no rows'\n", "has no [sources] table"},          // the loader's structure
-    {"findings.toml", "[[[\n", "line 1"},                               // toml++'s assertion
-    {"wheel-layouts.toml", "x = \"\xff\"\n", "non-ASCII"},              // refused before toml++
+    {"gpus.toml", "[[gpu]\nname = 'x'\n", "gpus.toml"},              // TOML syntax
+    {"gpus.toml", "title = 'no rows'\n", "has no [sources] table"},  // the loader's structure
+    {"findings.toml", "[[[\n", "line 1"},                            // toml++'s assertion
+    {"wheel-layouts.toml", "x = \"\xff\"\n", "non-ASCII"},           // refused before toml++
 };
 
 TEST(KbCli, ATableThatDoesNotLoadIsAUsageError) {
