@@ -11,4 +11,4 @@ fuzz:
 bench:
 	bash scripts/dev.sh bench
 clean:
-	rm -rf build build-debug build-fuzz
+	rm -rf build build-debug build-asan build-fuzz

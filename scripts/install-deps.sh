@@ -8,6 +8,13 @@ packages=(g++ cmake ninja-build make libcli11-dev nlohmann-json3-dev libfmt-dev
           libncurses-dev pci.ids)
 if [[ "${1:-build}" == test ]]; then
   packages+=(python3 python3-venv python3-pip python3-yaml shellcheck clang binutils time prometheus tmux fio)
+  # The tests also run under ASan+UBSan (GCC: libasan, libubsan come with g++) and libFuzzer
+  # (clang). clang's sanitizer and libFuzzer runtimes are their own package from Debian 12
+  # on, libclang-rt-N-dev, only recommended by clang-N; older releases ship them with clang.
+  clang_major=$(apt-cache depends clang 2>/dev/null | sed -n 's/^ *Depends: clang-\([0-9][0-9]*\)$/\1/p' | head -1)
+  if [[ -n $clang_major ]] && apt-cache show "libclang-rt-$clang_major-dev" >/dev/null 2>&1; then
+    packages+=("libclang-rt-$clang_major-dev")
+  fi
 fi
 
 missing=()

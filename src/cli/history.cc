@@ -148,6 +148,7 @@ int RunRecord(const std::vector<std::string>& args) {
   }
   HistoryOptions options;
   options.sample_retention = *retention;
+  options.recorder = "dlrig history record";
   auto history = History::Open(*path, options);
   if (!history) {
     std::fprintf(stderr, "dlrig history record: %s\n", history.error().message.c_str());
@@ -201,7 +202,12 @@ int RunRecord(const std::vector<std::string>& args) {
                  unavailable.c_str());
     return kExitErrors;
   }
-  return history->recorder().failed_writes > 0 ? kExitErrors : kExitHealthy;
+  const History::RecorderState& state = history->recorder();
+  if (state.rejected_samples > 0)
+    std::fprintf(stderr, "dlrig history record: %lld sample(s) were not stored: %s already held "
+                         "a sample of that GPU at that time\n",
+                 static_cast<long long>(state.rejected_samples), path->c_str());
+  return state.failed_writes > 0 || state.rejected_samples > 0 ? kExitErrors : kExitHealthy;
 }
 
 }  // namespace

@@ -2,11 +2,13 @@
 // were last checked against their sources, and each row's source.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <set>
 
 #include "cli/commands.h"
+#include "cli/knowledge_check.h"
 #include "cli/session.h"
 #include "core/toml.h"
 #include "knowledge/data_files.h"
@@ -60,6 +62,8 @@ TableSummary Summarize(const DataFile& file) {
     t.meta = *meta;
   else
     t.error = meta.error().message;
+  if (t.error.empty())
+    if (auto problem = KnowledgeTableProblem(file.name)) t.error = problem->error.message;
   return t;
 }
 
@@ -95,7 +99,8 @@ int RunKb(const std::vector<std::string>& args) {
   for (const auto& file : files) tables.push_back(Summarize(file));
   int status = kExitHealthy;
   for (const auto& t : tables)
-    if (!t.error.empty()) status = kExitInternal;
+    if (!t.error.empty())  // a user's --kb table is the user's error; a built-in one is ours
+      status = std::max(status, t.origin == "built in" ? kExitInternal : kExitUsage);
   if (as_json) {
     json j = {{"schema", "dlrig.kb/1"},
               {"dlrig", DLRIG_VERSION},

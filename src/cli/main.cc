@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/knowledge_check.h"
 #include "knowledge/data_files.h"
 
 namespace {
@@ -23,7 +24,8 @@ void PrintUsage(FILE* out) {
 }
 
 // Takes --kb DIR / --kb=DIR out of `args` (it may come before or after the command) and loads
-// that directory; false after printing why when it cannot.
+// that directory; false after printing why when it cannot, or when one of its tables does not
+// load (a rule would otherwise skip that table without a word).
 bool TakeKnowledgeDir(std::vector<std::string>& args) {
   for (size_t i = 0; i < args.size(); ++i) {
     std::string dir;
@@ -40,7 +42,14 @@ bool TakeKnowledgeDir(std::vector<std::string>& args) {
       std::fprintf(stderr, "dlrig: cannot use --kb %s: %s\n", dir.c_str(), ok.error().message.c_str());
       return false;
     }
-    return true;
+    bool usable = true;
+    for (const auto& problem : dlrig::KnowledgeTableProblems())
+      if (problem.origin != "built in") {
+        std::fprintf(stderr, "dlrig: cannot use --kb %s: %s does not load: %s\n", dir.c_str(),
+                     problem.origin.c_str(), problem.error.message.c_str());
+        usable = false;
+      }
+    return usable;
   }
   return true;
 }

@@ -198,7 +198,9 @@ int RunServe(const std::vector<std::string>& args) {
     auto path = history_path.empty() || history_path == "default"
                     ? DefaultHistoryPath(Environment::FromProcess())
                     : Result<std::string>(history_path);
-    auto opened = path ? History::Open(*path) : tl::unexpected(path.error());
+    HistoryOptions options;
+    options.recorder = "dlrig serve";  // one recorder per file: a second one is refused
+    auto opened = path ? History::Open(*path, options) : tl::unexpected(path.error());
     if (!opened) {
       std::fprintf(stderr, "dlrig serve: --history: %s\n", opened.error().message.c_str());
       return kExitErrors;

@@ -159,7 +159,7 @@ History::History(sqlite3* db, std::string path, HistoryOptions options)
 History::History(History&& other) noexcept
     : db_(std::exchange(other.db_, nullptr)), path_(std::move(other.path_)),
       options_(other.options_), statements_(std::move(other.statements_)),
-      last_prune_ms_(other.last_prune_ms_), recorder_(std::move(other.recorder_)),
+      lock_(std::move(other.lock_)), last_prune_ms_(other.last_prune_ms_), recorder_(std::move(other.recorder_)),
       written_gpus_(std::move(other.written_gpus_)) {}
 
 History& History::operator=(History&& other) noexcept {
@@ -170,6 +170,7 @@ History& History::operator=(History&& other) noexcept {
     path_ = std::move(other.path_);
     options_ = other.options_;
     statements_ = std::move(other.statements_);
+    lock_ = std::move(other.lock_);
     last_prune_ms_ = other.last_prune_ms_;
     recorder_ = std::move(other.recorder_);
     written_gpus_ = std::move(other.written_gpus_);
@@ -182,10 +183,47 @@ History::~History() {
   sqlite3_close_v2(db_);
 }
 
+// The operating system's reason behind an I/O error, said plainly: SQLite's "disk I/O error"
+// alone does not tell a full disk from a read-only one. Empty when there is none.
+std::optional<Error> OsCause(const std::string& path, int err, const char* doing) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  switch (err) {
+    case ENOSPC:
+    case EDQUOT:
+      return Error{ErrorKind::kIo,
+                   fmt::format("{}: no space left on the file system that holds it ({}) while {}: "
+                               "free some space there (df -h {}) or give another file with --db",
+                               path, std::strerror(err), doing, dir)};
+    case EROFS:
+      return Error{ErrorKind::kNoPermission,
+                   fmt::format("{}: the file system that holds it is read-only ({}) while {}: "
+                               "give a file on a writable one with --db",
+                               path, std::strerror(err), doing)};
+    case EACCES:
+    case EPERM:
+      return Error{ErrorKind::kNoPermission,
+                   fmt::format("{}: {} while {}: the file or its directory {} is not writable "
+                               "for this user; give another file with --db",
+                               path, std::strerror(err), doing, dir)};
+    default:
+      return std::nullopt;
+  }
+}
+
 Error History::SqlError(const char* doing) const {
   int code = sqlite3_extended_errcode(db_);
+  int primary = code & 0xff;
   std::string why = sqlite3_errmsg(db_);
-  switch (code & 0xff) {
+  // SQLite keeps the errno of its last failed system call; it belongs to this error only when
+  // the error is about the file itself.
+  bool file_error = primary == SQLITE_IOERR || primary == SQLITE_FULL ||
+                    primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY ||
+                    primary == SQLITE_PERM;
+  int err = file_error ? sqlite3_system_errno(db_) : 0;
+  if (primary == SQLITE_FULL && err == 0) err = ENOSPC;
+  if (auto cause = OsCause(path_, err, doing)) return *cause;
+  switch (primary) {
     case SQLITE_NOTADB:
     case SQLITE_CORRUPT:
       return {ErrorKind::kMalformed,
@@ -196,20 +234,20 @@ Error History::SqlError(const char* doing) const {
     case SQLITE_LOCKED:
       return {ErrorKind::kTimeout,
               fmt::format("{} is locked by another writer (waited {} ms while {}): is another "
-                          "`dlrig history record`, `dlrig serve` or `dlrig top` recording into it?",
+                          "`dlrig history record`, `dlrig serve` or `dlrig bench` writing into it?",
                           path_, options_.busy_timeout.count(), doing)};
     case SQLITE_PERM:
     case SQLITE_READONLY:
     case SQLITE_AUTH:
       return {ErrorKind::kNoPermission, fmt::format("{}: {} while {}", path_, why, doing)};
     case SQLITE_CANTOPEN:
-      return {ErrorKindFromErrno(sqlite3_system_errno(db_)),
-              fmt::format("cannot open {}: {} ({})", path_, why,
-                          std::strerror(sqlite3_system_errno(db_)))};
-    case SQLITE_FULL:
-      return {ErrorKind::kIo, fmt::format("{}: the disk is full while {}", path_, doing)};
+      return {ErrorKindFromErrno(err),
+              fmt::format("cannot open {}: {}{}", path_, why,
+                          err != 0 ? fmt::format(" ({})", std::strerror(err)) : "")};
     default:
-      return {ErrorKind::kIo, fmt::format("{}: {} while {}", path_, why, doing)};
+      return {ErrorKind::kIo, fmt::format("{}: {}{} while {}", path_, why,
+                                          err != 0 ? fmt::format(" ({})", std::strerror(err)) : "",
+                                          doing)};
   }
 }
 
@@ -284,9 +322,16 @@ Result<History> History::Open(const std::string& path, HistoryOptions options) {
     return Fail(ErrorKind::kNotFound,
                 fmt::format("no history at {} yet: `dlrig history record` (or `dlrig serve`) "
                             "records one", path));
-  if (!read_only)
+  RecorderLock lock;
+  if (!read_only) {
     if (auto ok = MakePrivateDirs(std::filesystem::path(path).parent_path()); !ok)
-      return tl::unexpected(ok.error());
+      return Fail(ok.error().kind, path + ": " + ok.error().message);
+    if (!options.recorder.empty()) {
+      auto taken = RecorderLock::Acquire(path, options.recorder, options.busy_timeout);
+      if (!taken) return tl::unexpected(taken.error());
+      lock = std::move(*taken);
+    }
+  }
   int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
   for (bool immutable : {false, true}) {
     sqlite3* db = nullptr;
@@ -298,6 +343,7 @@ Result<History> History::Open(const std::string& path, HistoryOptions options) {
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, static_cast<int>(options.busy_timeout.count()));
     if (!read_only) {
+      history.lock_ = std::move(lock);
       if (auto ok = history.Migrate(); !ok) return tl::unexpected(ok.error());
       return history;
     }
@@ -342,8 +388,9 @@ Result<void> History::Prepare() {
        "last_index = coalesce(excluded.last_index, last_index), "
        "first_seen_ms = min(first_seen_ms, excluded.first_seen_ms), "
        "last_seen_ms = max(last_seen_ms, excluded.last_seen_ms) RETURNING id"},
-      {&s.insert_sample, fmt::format("INSERT OR REPLACE INTO samples(time_ms, gpu_id{}) "
-                                     "VALUES(?1, ?2{})", columns, values)},
+      // Never OR REPLACE: a second reading of a GPU at a stored time is left out and said.
+      {&s.insert_sample, fmt::format("INSERT INTO samples(time_ms, gpu_id{}) VALUES(?1, ?2{}) "
+                                     "ON CONFLICT(time_ms, gpu_id) DO NOTHING", columns, values)},
       {&s.insert_event,
        "INSERT OR IGNORE INTO events(time_ms, kind, gpu_uuid, pci_bus_id, code, text, dedup_key) "
        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
@@ -378,12 +425,12 @@ Result<int64_t> History::UpsertGpu(const std::string& uuid, const std::string& n
   return id;
 }
 
-Result<void> History::Write(const std::vector<HistoryGpu>& gpus,
-                            const std::vector<HistorySample>& samples,
-                            const std::vector<HistoryEvent>& events) {
+Result<std::vector<std::string>> History::Write(const std::vector<HistoryGpu>& gpus,
+                                                const std::vector<HistorySample>& samples,
+                                                const std::vector<HistoryEvent>& events) {
   if (options_.access == HistoryAccess::kReadOnly)
     return Fail(ErrorKind::kNoPermission, path_ + " was opened read-only");
-  if (auto ok = Prepare(); !ok) return ok;
+  if (auto ok = Prepare(); !ok) return tl::unexpected(ok.error());
   Statements& s = *statements_;
   auto step = [](sqlite3_stmt* st) {
     int rc = sqlite3_step(st);
@@ -391,7 +438,7 @@ Result<void> History::Write(const std::vector<HistoryGpu>& gpus,
     return rc == SQLITE_DONE;
   };
   if (!step(s.begin.st)) return tl::unexpected(SqlError("starting a write"));
-  auto fail = [&](Error e) -> Result<void> {
+  auto fail = [&](Error e) -> Result<std::vector<std::string>> {
     step(s.rollback.st);
     written_gpus_.clear();  // may name rows the rollback removed
     return tl::unexpected(std::move(e));
@@ -411,6 +458,7 @@ Result<void> History::Write(const std::vector<HistoryGpu>& gpus,
     written_gpus_[g.uuid] = {*id, g.name, g.pci_bus_id, g.last_index, g.last_seen_ms};
   }
   int64_t newest_ms = 0;
+  std::vector<std::string> left_out;
   for (const HistorySample& sample : samples) {
     if (!ids.count(sample.gpu_uuid)) {  // a GPU the caller did not describe: its UUID only
       auto id = UpsertGpu(sample.gpu_uuid, "", "", std::nullopt, sample.time_ms);
@@ -423,6 +471,8 @@ Result<void> History::Write(const std::vector<HistoryGpu>& gpus,
     for (size_t i = 0; i < std::size(kSampleColumns); ++i)
       BindOptional(st, static_cast<int>(i + 3), sample.*kSampleColumns[i].field);
     if (!step(st)) return fail(SqlError("recording a sample"));
+    if (sqlite3_changes(db_) == 0)
+      left_out.push_back(fmt::format("{} at {} ms", sample.gpu_uuid, sample.time_ms));
     newest_ms = std::max(newest_ms, sample.time_ms);
   }
   for (const HistoryEvent& e : events) {
@@ -442,7 +492,7 @@ Result<void> History::Write(const std::vector<HistoryGpu>& gpus,
     last_prune_ms_ = newest_ms;
     if (auto pruned = Prune(newest_ms); !pruned) return tl::unexpected(pruned.error());
   }
-  return {};
+  return left_out;
 }
 
 Result<int64_t> History::Prune(int64_t now_ms) {

@@ -14,6 +14,7 @@
 
 #include "core/environment.h"
 #include "core/result.h"
+#include "monitor/history_lock.h"
 #include "monitor/sampler.h"
 
 struct sqlite3;
@@ -75,8 +76,13 @@ struct HistoryOptions {
   HistoryAccess access = HistoryAccess::kReadWrite;
   std::chrono::milliseconds sample_retention = std::chrono::hours(24 * 7);
   std::chrono::milliseconds event_retention = std::chrono::hours(24 * 90);
-  /// How long a write waits for another writer's lock before it fails.
+  /// How long a write waits for another writer's lock before it fails; a recorder waits as
+  /// long for the recorder lock.
   std::chrono::milliseconds busy_timeout{5000};
+  /// Non-empty for a process that records samples ("dlrig history record", "dlrig serve"):
+  /// it holds the file's recorder lock (history_lock.h) while open, so a second recorder fails
+  /// with an error naming this one. Others (bench, tests) write single transactions only.
+  std::string recorder;
   /// Old rows are deleted at most this often, at most `prune_batch` rows per transaction.
   std::chrono::milliseconds prune_every{60000};
   int prune_batch = 5000;
@@ -106,7 +112,10 @@ class History {
 
   /// Writes one sample of several GPUs, the GPUs seen and new events in one transaction;
   /// events with a key already stored (Xid lines) are dropped. Prunes when it is time.
-  Result<void> Write(const std::vector<HistoryGpu>& gpus, const std::vector<HistorySample>& samples,
+  /// A sample of a GPU at a time the file already holds is not stored (the stored one stays:
+  /// two readings are never merged into one row) and the rest goes in; the result lists those
+  /// left out ("GPU-… at 2026-…Z"), empty when everything was stored.
+  Result<std::vector<std::string>> Write(const std::vector<HistoryGpu>& gpus, const std::vector<HistorySample>& samples,
                      const std::vector<HistoryEvent>& events);
   /// Deletes samples older than `now - sample_retention` and events older than
   /// `now - event_retention`, in batches; returns the rows deleted.
@@ -131,8 +140,9 @@ class History {
     std::map<int, std::string> uuid_by_index;  ///< the UUID each NVML index last had
     std::map<std::string, std::string> uuid_by_pci;  ///< "0000:01:00.0" → the UUID it last had
     int restarts = 0;
-    std::optional<Error> last_error;       ///< the last write that failed
+    std::optional<Error> last_error;       ///< the last write that failed or left samples out
     int64_t failed_writes = 0;
+    int64_t rejected_samples = 0;  ///< samples left out: the file held one of that GPU and time
   };
   RecorderState& recorder() { return recorder_; }
 
@@ -151,6 +161,7 @@ class History {
   std::string path_;
   HistoryOptions options_;
   std::unique_ptr<Statements> statements_;
+  RecorderLock lock_;  ///< held while open when options_.recorder is set
   int64_t last_prune_ms_ = 0;
   RecorderState recorder_;
   /// GPUs as last written, so a snapshot rewrites a GPU's row only when it changed or

@@ -110,7 +110,7 @@ SnapshotRows RowsOfSnapshot(const MonitorSnapshot& snapshot, History::RecorderSt
     for (const auto& [index, uuid] : state.uuid_by_index)
       if (!answered.count(uuid) && !state.lost.count(uuid) &&
           std::none_of(snapshot.nvml.devices.begin(), snapshot.nvml.devices.end(),
-                       [&](const GpuFacts& g) { return g.index == index; })) {
+                       [i = index](const GpuFacts& g) { return g.index == i; })) {
         event("gpu_lost", uuid, "", std::nullopt,
               fmt::format("GPU {} is no longer listed by NVML", index));
         state.lost[uuid] = "not listed";
@@ -143,6 +143,15 @@ void RecordSnapshot(History& history, const MonitorSnapshot& snapshot) {
   }
   next.last_error.reset();
   next.failed_writes = state.failed_writes;
+  next.rejected_samples = state.rejected_samples + static_cast<int64_t>(ok->size());
+  // The rest of the snapshot is stored (the state moves on); the left-out samples are said.
+  if (!ok->empty())
+    next.last_error = Error{
+        ErrorKind::kMalformed,
+        fmt::format("{} already holds a sample of {}: the new one was not stored (one sample per "
+                    "GPU and millisecond is kept, never two merged): is another process "
+                    "recording into this file, or did the clock step back?",
+                    history.path(), fmt::join(*ok, ", "))};
   state = std::move(next);
 }
 

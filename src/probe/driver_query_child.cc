@@ -3,6 +3,7 @@
 // forked child.
 #include <dlfcn.h>
 #include <link.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -182,15 +183,24 @@ void QueryCuda(int fd, const std::string& library) {
     out.Emit("value", "device_count " + std::to_string(value));
 }
 
+// A crash in the driver library must end the child with its signal, for the parent to report
+// it as one ("died with signal 11"): a handler inherited from the parent (a sanitizer's, or a
+// host program's) would otherwise turn it into an exit status or a report.
+void DefaultCrashSignals() {
+  for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT}) ::signal(sig, SIG_DFL);
+}
+
 }  // namespace
 
 void DriverQueryChildMain(int fd, const DriverQueryOptions& options) {
+  DefaultCrashSignals();
   // An empty name skips that library (QueryDriver runs one child per library).
   if (!options.nvml_library.empty()) QueryNvml(fd, options);
   if (!options.cuda_library.empty()) QueryCuda(fd, options.cuda_library);
 }
 
 void SamplerChildMain(int command_fd, int fd, const DriverQueryOptions& options) {
+  DefaultCrashSignals();
   Emitter out(fd, "nvml");
   NvmlSession session;
   bool started = StartNvml(out, options.nvml_library, session);

@@ -114,7 +114,8 @@ void AskMemoryHealth(DeviceAsker& ask, const DeviceSymbols& s, Device dev) {
                               std::pair{"retired_pages_dbe", nvml::kRetiredDbe}}) {
     unsigned long long pages[nvml::kRetiredPagesBuffer];
     unsigned count = nvml::kRetiredPagesBuffer;
-    auto call = [&] {  // a full buffer still sets the count
+    // A structured binding is captured by name only from C++20 (clang 14 refuses it).
+    auto call = [&, cause = cause] {  // a full buffer still sets the count
       Return r = As<RetiredFn>(s.retired)(dev, cause, &count, pages);
       return r == nvml::kInsufficientSize ? nvml::kSuccess : r;
     };
@@ -244,7 +245,7 @@ void AskProcesses(DeviceAsker& ask, const DeviceSymbols& s, Device dev) {
   for (auto [sym, kind] : {std::pair{&s.compute_processes, "c"}, {&s.graphics_processes, "g"}}) {
     std::vector<nvml::ProcessInfo> infos(64);
     unsigned count = 0;
-    auto call = [&] {
+    auto call = [&, sym = sym] {  // init-capture: clang 14 captures no structured binding
       for (;;) {
         count = static_cast<unsigned>(infos.size());
         Return r = As<ListFn>(*sym)(dev, &count, infos.data());

@@ -354,6 +354,63 @@ TEST(History, ALockHeldByAnotherWriterIsAClearErrorAfterTheTimeout) {
   EXPECT_EQ(h->Samples(0, kT0 * 2)->size(), 1u);
 }
 
+// A second recorder on one file waits busy_timeout for the first, then fails with an error
+// that names the file and the recorder holding it; a plain writer (bench) is not a recorder
+// and still writes its transactions.
+TEST(History, ASecondRecorderIsRefusedNamingTheFirst) {
+  TempTree tree;
+  auto db = (tree.dir() / "h.db").string();
+  HistoryOptions recorder;
+  recorder.recorder = "dlrig history record";
+  recorder.busy_timeout = std::chrono::milliseconds(200);
+  auto first = History::Open(db, recorder);
+  ASSERT_TRUE(first) << first.error().message;
+  HistoryOptions serve = recorder;
+  serve.recorder = "dlrig serve";
+  auto started = std::chrono::steady_clock::now();
+  auto second = History::Open(db, serve);
+  ASSERT_FALSE(second);
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(200));
+  EXPECT_EQ(second.error().kind, ErrorKind::kTimeout);
+  const std::string& why = second.error().message;
+  EXPECT_NE(why.find(db + " is locked by another writer"), std::string::npos) << why;
+  EXPECT_NE(why.find("pid " + std::to_string(::getpid()) + ": dlrig history record"),
+            std::string::npos) << why;
+  auto bench = History::Open(db);
+  ASSERT_TRUE(bench);
+  EXPECT_TRUE(bench->Write({}, {Sample(kT0, "GPU-a", 1)}, {}));
+  *first = std::move(*bench);  // the first recorder closes: its lock goes with it
+  EXPECT_TRUE(History::Open(db, serve));
+}
+
+// Two readings of one GPU at one millisecond are never merged into one row: the stored one
+// stays, the new one is left out and said, and the rest of the snapshot is stored.
+TEST(History, ASampleAtAStoredTimeIsLeftOutAndSaid) {
+  TempTree tree;
+  auto db = (tree.dir() / "h.db").string();
+  auto h = History::Open(db);
+  ASSERT_TRUE(h);
+  auto first = h->Write({}, {Sample(kT0, "GPU-a", 40)}, {});
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(first->empty());
+  auto again = h->Write({}, {Sample(kT0, "GPU-a", 90), Sample(kT0, "GPU-b", 50)}, {});
+  ASSERT_TRUE(again) << again.error().message;
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_NE(again->at(0).find("GPU-a"), std::string::npos) << again->at(0);
+  EXPECT_EQ(Count(db, "SELECT temperature_c FROM samples JOIN gpus ON gpus.id = gpu_id "
+                      "WHERE uuid = 'GPU-a'"), 40);
+  EXPECT_EQ(Count(db, "SELECT count(*) FROM samples"), 2);
+
+  // Through the recorder's hook: the state moves on (the rest is stored), the error is kept.
+  RecordSnapshot(*h, Snapshot(kT0 + 1000, {Gpu(0, "GPU-0", "00000000:01:00.0")}));
+  RecordSnapshot(*h, Snapshot(kT0 + 1000, {Gpu(0, "GPU-0", "00000000:01:00.0")}));
+  ASSERT_TRUE(h->recorder().last_error);
+  EXPECT_NE(h->recorder().last_error->message.find(db + " already holds a sample of GPU-0"),
+            std::string::npos) << h->recorder().last_error->message;
+  EXPECT_EQ(h->recorder().rejected_samples, 1);
+  EXPECT_EQ(h->recorder().failed_writes, 0);
+}
+
 TEST(History, AReaderReadsWhileTheRecorderWrites) {
   TempTree tree;
   auto db = (tree.dir() / "h.db").string();
