@@ -26,6 +26,9 @@ int RunCheck(const std::vector<std::string>& args) {
                  "read every FILE as conda, requirements, pyproject, dockerfile or compose");
   app.add_option("--gpu", described.gpu,
                  "check for a described GPU instead of this machine (\"RTX 4090\")");
+  app.add_option("--cc", described.cc,
+                 "describe a GPU the catalogue lacks by its compute capability (8.6)");
+  app.add_option("--memory", described.memory, "the described GPU's memory in GB (24)");
   app.add_option("--driver", described.driver, "the described machine's driver (535.183)");
   app.add_option("--os", described.os, "the described machine's OS (ubuntu-22.04)");
   app.add_option("--nvcc", nvcc, "the described machine has a CUDA toolkit of this version (12.1)");
@@ -42,11 +45,11 @@ int RunCheck(const std::vector<std::string>& args) {
   }
   MachineSpec machine;
   bool describe =
-      !described.gpu.empty() || !described.driver.empty() || !described.os.empty() || !nvcc.empty();
+      described.Given() || !nvcc.empty();
   if (describe) {
     if (options.root != "/") {
       std::fprintf(stderr,
-                   "dlrig check: --root and --gpu/--driver/--os/--nvcc describe the machine twice; "
+                   "dlrig check: --root and --gpu/--cc/--driver/--os/--nvcc describe the machine twice; "
                    "give one\n");
       return kExitUsage;
     }
@@ -56,6 +59,8 @@ int RunCheck(const std::vector<std::string>& args) {
       return kExitUsage;
     }
     machine = *spec;
+    for (const std::string& note : machine.notes)
+      std::fprintf(stderr, "dlrig check: %s\n", note.c_str());
     if (!nvcc.empty() && !(machine.nvcc = Version::Parse(nvcc))) {
       std::fprintf(stderr, "dlrig check: --nvcc %s is not a version\n", nvcc.c_str());
       return kExitUsage;

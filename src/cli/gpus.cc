@@ -48,7 +48,9 @@ std::string DatasheetText(const GpuRow& r) {
 json DatasheetJson(const GpuRow& r) {
   auto opt = [](const auto& v) { return v ? json(*v) : json(nullptr); };
   return {{"name", r.name},
+          {"chip", r.chip},
           {"architecture", r.architecture},
+          {"compute_capability", fmt::format("{}.{}", r.cc_major, r.cc_minor)},
           {"sm_count", opt(r.sm_count)},
           {"memory_gb", opt(r.memory_gb)},
           {"memory_type", r.memory_type},
@@ -58,6 +60,34 @@ json DatasheetJson(const GpuRow& r) {
           {"peak_tflops", {{"fp64", opt(r.peak_tflops.fp64)}, {"fp32", opt(r.peak_tflops.fp32)},
                            {"tf32", opt(r.peak_tflops.tf32)}, {"bf16", opt(r.peak_tflops.bf16)},
                            {"fp16", opt(r.peak_tflops.fp16)}, {"fp8", opt(r.peak_tflops.fp8)}}}};
+}
+
+// Without NVML the GPUs on the PCI bus are still named and described by their PCI id from
+// the catalogue (doctor says why NVML is unavailable).
+json PciGpusJson(const PciFacts& pci) {
+  json list = json::array();
+  if (!pci.devices) return list;
+  for (const PciDevice& d : *pci.devices) {
+    if (!d.IsGpu()) continue;
+    const GpuRow* row = CatalogRow(&d);
+    list.push_back({{"address", d.address},
+                    {"pci_id", fmt::format("{:04x}:{:04x}", d.vendor_id, d.device_id)},
+                    {"name", d.name},
+                    {"datasheet", row ? DatasheetJson(*row) : json(nullptr)}});
+  }
+  return list;
+}
+
+void RenderPciGpus(TextWriter& out, const PciFacts& pci) {
+  if (!pci.devices) return;
+  for (const PciDevice& d : *pci.devices) {
+    if (!d.IsGpu()) continue;
+    out.Item("pci " + d.address, fmt::format("{} [{:04x}:{:04x}], not described: NVML unavailable",
+                                             d.name, d.vendor_id, d.device_id));
+    if (const GpuRow* row = CatalogRow(&d))
+      out.Detail(fmt::format("compute capability {}.{}; {}", row->cc_major, row->cc_minor,
+                             DatasheetText(*row)));
+  }
 }
 
 }  // namespace
@@ -98,7 +128,10 @@ int RunGpus(const std::vector<std::string>& args) {
               {"cuda_driver_version", FactJson(nvml.cuda_driver_version)},
               {"device_count", FactJson(nvml.device_count)},
               {"gpus", json::array()}};
-    if (!why.empty()) j["unavailable"] = why;
+    if (!why.empty()) {
+      j["unavailable"] = why;
+      j["pci_gpus"] = PciGpusJson(pci);
+    }
     for (const GpuFacts& g : nvml.devices) {
       json gj = GpuJson(g);
       const PciDevice* d = PciOf(pci, g);
@@ -135,6 +168,8 @@ int RunGpus(const std::vector<std::string>& args) {
         if (const GpuRow* row = CatalogRow(d)) out.Detail(DatasheetText(*row));
       }
       RenderTopology(out, nvml.devices);
+    } else {
+      RenderPciGpus(out, pci);
     }
     const std::string& text = out.str();
     std::fwrite(text.data(), 1, text.size(), stdout);

@@ -63,6 +63,9 @@ int RunPlan(const std::vector<std::string>& args) {
                  "torch[==X.Y], tensorflow[==X.Y], jax[cuda12][==X.Y.Z] and torchvision, "
                  "torchaudio, apex, deepspeed, flash-attn, bitsandbytes");
   app.add_option("--gpu", described.gpu, "plan for a described GPU instead of this machine (\"RTX 4090\")");
+  app.add_option("--cc", described.cc,
+                 "describe a GPU the catalogue lacks by its compute capability (8.6)");
+  app.add_option("--memory", described.memory, "the described GPU's memory in GB (24)");
   app.add_option("--driver", described.driver, "the described machine's driver (535.183)");
   app.add_option("--os", described.os, "the described machine's OS (ubuntu-22.04)");
   app.add_option("--python", req_args.python, "Python X.Y of the environment");
@@ -88,9 +91,9 @@ int RunPlan(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   MachineSpec machine;
-  if (!described.gpu.empty() || !described.driver.empty() || !described.os.empty()) {
+  if (described.Given()) {
     if (options.root != "/") {
-      Print("dlrig plan: --root and --gpu/--driver/--os describe the machine twice; give one\n", stderr);
+      Print("dlrig plan: --root and --gpu/--cc/--driver/--os describe the machine twice; give one\n", stderr);
       return kExitUsage;
     }
     auto spec = DescribeMachine(described);
@@ -111,6 +114,7 @@ int RunPlan(const std::vector<std::string>& args) {
         }
       }
     }
+    for (const std::string& note : machine.notes) Print("dlrig plan: " + note + "\n", stderr);
   } else {
     auto session = Session::Open(options);
     if (!session) return kExitUsage;

@@ -1,6 +1,10 @@
 #include "knowledge/gpus.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <cstdio>
+#include <set>
 
 #include "knowledge/data_files.h"
 #include "knowledge/toml_rows.h"
@@ -65,17 +69,37 @@ void CheckFieldNames(RowReader& r, const toml::table& t, const std::vector<std::
   }
 }
 
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
 Result<GpuRow> ReadRow(const toml::table& t, size_t index, const SourceMap& sources) {
   std::string label = t["name"].value_or(RowOrdinal(index));
   RowReader r(t, std::string(kFile) + " row '" + label + "'");
   GpuRow row;
   row.name = r.String("name", Need::kRequired);
+  row.aliases = r.Strings("aliases", Need::kOptional);
+  if (GpuNameKey(row.name).empty()) r.Problem("field 'name' has no letter or digit");
+  for (const std::string& alias : row.aliases)
+    if (GpuNameKey(alias).empty()) r.Problem("alias '" + alias + "' has no letter or digit");
   for (const std::string& text : r.Strings("pci_ids", Need::kRequired)) {
     if (auto id = ParsePciId(text))
       row.pci_ids.push_back(*id);
     else
       r.Problem("pci id '" + text + "' is not vendor:device in hex");
   }
+  row.chip = r.String("chip", Need::kOptional);
   row.architecture = r.String("architecture", Need::kRequired);
   auto cc = ParseComputeCapability(r.String("compute_capability", Need::kRequired));
   if (cc)
@@ -106,6 +130,27 @@ Result<GpuRow> ReadRow(const toml::table& t, size_t index, const SourceMap& sour
 
 }  // namespace
 
+std::string GpuNameKey(std::string_view name) {
+  std::vector<std::string> words;
+  std::string word;
+  for (char c : name) {  // words split at spaces, hyphens and underscores
+    if (std::isspace(static_cast<unsigned char>(c)) || c == '-' || c == '_') {
+      if (!word.empty()) words.push_back(std::move(word));
+      word.clear();
+    } else {
+      word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+  }
+  if (!word.empty()) words.push_back(std::move(word));
+  size_t first = 0;
+  while (first < words.size() && (words[first] == "nvidia" || words[first] == "geforce")) ++first;
+  std::string key;
+  for (size_t i = first; i < words.size(); ++i)
+    for (char c : words[i])
+      if (std::isalnum(static_cast<unsigned char>(c))) key += c;
+  return key;
+}
+
 std::optional<PciId> ParsePciId(std::string_view text) {
   size_t colon = text.find(':');
   if (colon == std::string_view::npos) return std::nullopt;
@@ -129,6 +174,7 @@ Result<GpuCatalog> GpuCatalog::Parse(std::string_view text) {
   if (rows == nullptr || rows->empty())
     return Fail(ErrorKind::kMalformed, "gpus.toml has no [[gpu]] rows");
   GpuCatalog catalog;
+  std::set<std::string, std::less<>> names;  // --gpu picks the row by its name: one each
   for (size_t i = 0; i < rows->size(); ++i) {
     const toml::table* t = (*rows)[i].as_table();
     if (t == nullptr) return Fail(ErrorKind::kMalformed, "gpus.toml: a [[gpu]] row is not a table");
@@ -138,6 +184,9 @@ Result<GpuCatalog> GpuCatalog::Parse(std::string_view text) {
       if (auto other = catalog.Find(id.vendor, id.device))
         return Fail(ErrorKind::kMalformed, "gpus.toml row '" + row->name +
                                                "' repeats a PCI id of row '" + other->name + "'");
+    if (!names.insert(GpuNameKey(row->name)).second)
+      return Fail(ErrorKind::kMalformed,
+                  "gpus.toml has two rows named '" + row->name + "' (names compare as GpuNameKey)");
     catalog.rows_.push_back(std::move(*row));
   }
   return catalog;
@@ -147,11 +196,72 @@ const Result<GpuCatalog>& GpuCatalog::BuiltIn() {
   return ParseDataFileOnce<GpuCatalog>(kFile);
 }
 
+std::optional<GpuRow> GpuCatalog::BuiltInRow(uint16_t vendor, uint16_t device) {
+  auto whole = [&]() -> std::optional<GpuRow> {
+    const auto& catalog = BuiltIn();
+    const GpuRow* row = catalog ? catalog->Find(vendor, device) : nullptr;
+    return row ? std::optional<GpuRow>(*row) : std::nullopt;
+  };
+  auto text = DataFileText(kFile);
+  if (!text) return std::nullopt;
+  constexpr std::string_view kRow = "\n[[gpu]]";
+  char needle[16];
+  std::snprintf(needle, sizeof needle, "\"%04x:%04x\"", vendor, device);
+  size_t at = text->find(needle);
+  size_t first_row = text->find(kRow);
+  if (at == std::string_view::npos || first_row == std::string_view::npos || at < first_row)
+    return whole();
+  size_t begin = text->rfind(kRow, at);
+  size_t end = text->find(kRow, at);
+  if (end == std::string_view::npos) end = text->size();
+  std::string one(text->substr(0, first_row));  // the header and [sources]
+  one += text->substr(begin, end - begin);
+  auto catalog = Parse(one);
+  const GpuRow* row = catalog ? catalog->Find(vendor, device) : nullptr;
+  return row ? std::optional<GpuRow>(*row) : whole();
+}
+
 const GpuRow* GpuCatalog::Find(uint16_t vendor, uint16_t device) const {
   for (const auto& row : rows_)
     for (const PciId& id : row.pci_ids)
       if (id.vendor == vendor && id.device == device) return &row;
   return nullptr;
+}
+
+GpuCatalog::NameMatch GpuCatalog::MatchName(std::string_view text) const {
+  NameMatch match;
+  std::string key = GpuNameKey(text);
+  if (key.empty()) return match;
+  for (const GpuRow& row : rows_) {
+    if (GpuNameKey(row.name) == key) {
+      match.named = &row;
+      continue;
+    }
+    for (const std::string& alias : row.aliases) {
+      if (GpuNameKey(alias) == key) {
+        match.aliased.push_back(&row);
+        break;
+      }
+    }
+  }
+  return match;
+}
+
+std::vector<std::string> GpuCatalog::NearestNames(std::string_view text, size_t count) const {
+  std::string key = GpuNameKey(text);
+  std::vector<std::pair<size_t, const GpuRow*>> scored;
+  for (const GpuRow& row : rows_) {
+    size_t best = EditDistance(key, GpuNameKey(row.name));
+    for (const std::string& alias : row.aliases)
+      best = std::min(best, EditDistance(key, GpuNameKey(alias)));
+    scored.emplace_back(best, &row);
+  }
+  std::stable_sort(scored.begin(), scored.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::string> names;
+  for (size_t i = 0; i < scored.size() && names.size() < count; ++i)
+    names.push_back(scored[i].second->name);
+  return names;
 }
 
 }  // namespace dlrig

@@ -1,12 +1,13 @@
 #include "plan/machine.h"
 
 #include <algorithm>
-#include <set>
+#include <cstdlib>
 
 #include "core/strings.h"
 #include "knowledge/architectures.h"
 #include "knowledge/cuda_drivers.h"
 #include "knowledge/gpus.h"
+#include "knowledge/toml_rows.h"
 #include "rules/facts.h"
 
 namespace dlrig {
@@ -27,6 +28,7 @@ PlanGpu GpuFromRow(const GpuRow& row, std::optional<uint16_t> device_id) {
     gpu.compute_capability = Version::Parse(std::to_string(row.cc_major) + "." +
                                             std::to_string(row.cc_minor));
   gpu.architecture = row.architecture;
+  gpu.memory_gb = row.memory_gb;
   return gpu;
 }
 
@@ -37,99 +39,91 @@ std::optional<Version> CudaForDriver(const std::optional<Version>& driver) {
   return table->NewestCudaFor(*driver);
 }
 
-// Product names are matched on lower-case words, without the brand words people leave out
-// ("NVIDIA GeForce RTX 4090" = "RTX 4090"), so "4090" finds it but "A10" does not find "A100".
-std::vector<std::string> NameWords(std::string_view name) {
-  static const std::set<std::string> kBrand = {"nvidia", "geforce", "tesla", "quadro"};
-  std::vector<std::string> words;
-  for (std::string& w : Split(ToLower(name), ' '))
-    if (!kBrand.contains(w)) words.push_back(std::move(w));
-  return words;
-}
-
-bool ContainsRun(const std::vector<std::string>& words, const std::vector<std::string>& run) {
-  if (run.empty() || run.size() > words.size()) return false;
-  for (size_t i = 0; i + run.size() <= words.size(); ++i)
-    if (std::equal(run.begin(), run.end(), words.begin() + static_cast<long>(i))) return true;
-  return false;
-}
-
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
-
-std::string JoinWords(const std::vector<std::string>& words, size_t from, size_t count) {
+std::string Quoted(const std::vector<std::string>& names) {
   std::string out;
-  for (size_t i = from; i < from + count && i < words.size(); ++i)
-    out += (out.empty() ? "" : " ") + words[i];
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
   return out;
 }
 
-/// How far `query` is from the closest run of words of `name` (as many words as the query).
-size_t NameDistance(const std::vector<std::string>& query, const std::vector<std::string>& name) {
-  std::string q = JoinWords(query, 0, query.size());
-  size_t best = EditDistance(q, JoinWords(name, 0, name.size()));
-  for (size_t i = 0; i + query.size() <= name.size(); ++i)
-    best = std::min(best, EditDistance(q, JoinWords(name, i, query.size())));
-  return best;
+std::string CcText(const GpuRow& row) {
+  return std::to_string(row.cc_major) + "." + std::to_string(row.cc_minor);
 }
 
-std::string NearestNames(const std::vector<GpuRow>& rows, const std::vector<std::string>& query) {
-  std::vector<std::pair<size_t, std::string>> scored;
-  for (const GpuRow& row : rows) scored.emplace_back(NameDistance(query, NameWords(row.name)), row.name);
-  std::stable_sort(scored.begin(), scored.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::string out;
-  for (size_t i = 0; i < scored.size() && i < 5; ++i)
-    out += (i ? ", " : "") + ("\"" + scored[i].second + "\"");
-  return out;
-}
-
-Result<PlanGpu> DescribeGpu(std::string_view text) {
+/// `--gpu NAME`: a catalogue name or alias, exactly (GpuNameKey), never the nearest one. A name
+/// several rows share resolves only when they agree on what plan needs (architecture and CC).
+Result<PlanGpu> DescribeGpu(std::string_view text, std::vector<std::string>& notes) {
   const auto& catalog = GpuCatalog::BuiltIn();
   if (!catalog) return tl::unexpected(catalog.error());
-  std::vector<std::string> query = NameWords(Trim(text));
-  if (query.empty())
+  std::string name(Trim(text));
+  if (GpuNameKey(name).empty())
     return Fail(ErrorKind::kMalformed, "--gpu is empty; name a product such as \"RTX 4090\"");
-  std::vector<const GpuRow*> matches;
-  for (const GpuRow& row : catalog->rows()) {
-    std::vector<std::string> words = NameWords(row.name);
-    if (words == query) return GpuFromRow(row, std::nullopt);  // an exact name wins
-    if (ContainsRun(words, query)) matches.push_back(&row);
-  }
-  if (matches.empty())
-    return Fail(ErrorKind::kMalformed, "unknown GPU \"" + std::string(Trim(text)) +
-                                           "\" (not in data/gpus.toml); nearest names: " +
-                                           NearestNames(catalog->rows(), query));
-  // Several boards of one chip ("A100" = SXM4/PCIe, 40/80 GB) plan alike: only the compute
-  // capability matters to the resolver. Different chips under one word are ambiguous.
-  const GpuRow& first = *matches.front();
-  bool same_chip = std::all_of(matches.begin(), matches.end(), [&](const GpuRow* r) {
+  GpuCatalog::NameMatch match = catalog->MatchName(name);
+  if (match.named != nullptr) return GpuFromRow(*match.named, std::nullopt);
+  if (match.aliased.empty())
+    return Fail(ErrorKind::kMalformed,
+                "unknown GPU '" + name + "'; did you mean: " +
+                    Quoted(catalog->NearestNames(name, 5)) +
+                    "? (or describe it with --cc X.Y [--memory GB])");
+  const GpuRow& first = *match.aliased.front();
+  bool alike = std::all_of(match.aliased.begin(), match.aliased.end(), [&](const GpuRow* r) {
     return r->cc_major == first.cc_major && r->cc_minor == first.cc_minor &&
            r->architecture == first.architecture;
   });
-  if (matches.size() == 1) return GpuFromRow(first, std::nullopt);
-  if (same_chip) {
-    PlanGpu gpu = GpuFromRow(first, std::nullopt);
-    gpu.name = std::string(Trim(text));
-    return gpu;
+  std::vector<std::string> names;
+  for (const GpuRow* r : match.aliased)
+    names.push_back(r->name + (alike ? "" : " (" + r->architecture + ", CC " + CcText(*r) + ")"));
+  if (!alike)
+    return Fail(ErrorKind::kMalformed, "GPU name '" + name + "' is ambiguous: " + Quoted(names) +
+                                           "; give one of these names, or --cc X.Y");
+  if (match.aliased.size() > 1)
+    notes.push_back("--gpu '" + name + "' names " + std::to_string(names.size()) +
+                    " catalogue GPUs (" + Quoted(names) + "), all " + first.architecture +
+                    " CC " + CcText(first) + "; planned as " + first.name);
+  return GpuFromRow(first, std::nullopt);
+}
+
+Result<double> DescribeMemory(std::string_view text) {
+  std::string s = ToLower(Trim(text));
+  if (EndsWith(s, "gb")) s = std::string(Trim(s.substr(0, s.size() - 2)));
+  char* end = nullptr;
+  double gb = std::strtod(s.c_str(), &end);
+  if (s.empty() || end != s.c_str() + s.size() || !(gb > 0) || gb > 100000)
+    return Fail(ErrorKind::kMalformed, "malformed --memory \"" + std::string(Trim(text)) +
+                                           "\"; give the GPU's memory in GB, e.g. 24");
+  return gb;
+}
+
+/// `--cc X.Y [--memory GB]`: a GPU the catalogue lacks, by compute capability (architectures.toml).
+Result<PlanGpu> DescribeGpuByCc(const MachineDescription& d, std::vector<std::string>& notes) {
+  auto cc = ParseComputeCapability(Trim(d.cc));
+  const auto& archs = Architectures::BuiltIn();
+  if (!archs) return tl::unexpected(archs.error());
+  const ArchRow* arch = cc ? archs->Find(cc->first, cc->second) : nullptr;
+  if (arch == nullptr) {
+    std::string known;
+    for (const ArchRow& r : archs->rows()) known += (known.empty() ? "" : ", ") + r.Cc();
+    return Fail(ErrorKind::kMalformed, "unknown compute capability --cc '" +
+                                           std::string(Trim(d.cc)) + "'; known: " + known);
   }
-  std::string names;
-  for (size_t i = 0; i < matches.size() && i < 5; ++i)
-    names += (i ? ", " : "") + ("\"" + matches[i]->name + "\"");
-  return Fail(ErrorKind::kMalformed, "GPU name \"" + std::string(Trim(text)) +
-                                         "\" is ambiguous; it matches " + names);
+  PlanGpu gpu;
+  gpu.compute_capability = Version::Parse(arch->Cc());
+  gpu.architecture = arch->architecture;
+  gpu.name = d.gpu.empty() ? "GPU of compute capability " + arch->Cc() : std::string(Trim(d.gpu));
+  if (!d.gpu.empty()) {
+    const auto& catalog = GpuCatalog::BuiltIn();
+    GpuCatalog::NameMatch match =
+        catalog ? catalog->MatchName(d.gpu) : GpuCatalog::NameMatch{};
+    const GpuRow* row = match.named ? match.named
+                        : match.aliased.size() == 1 ? match.aliased.front()
+                                                    : nullptr;
+    if (row && (row->cc_major != cc->first || row->cc_minor != cc->second))
+      return Fail(ErrorKind::kMalformed, "--gpu '" + gpu.name + "' is " + row->name +
+                                             ", compute capability " + CcText(*row) +
+                                             ", not --cc " + arch->Cc() + "; give one of them");
+    if (!row) notes.push_back("--gpu '" + gpu.name + "' is not in the catalogue; planned by --cc " +
+                              arch->Cc() + " (" + arch->architecture + ")");
+  }
+  return gpu;
 }
 
 Result<Version> DescribeDriver(std::string_view text) {
@@ -166,11 +160,9 @@ Result<std::pair<std::string, std::string>> DescribeOs(std::string_view text) {
 MachineSpec MachineFromInventory(const Inventory& inv) {
   MachineSpec spec;
   spec.origin = inv.root == "/" || inv.root.empty() ? "this machine" : "--root " + inv.root;
-  const auto& catalog = GpuCatalog::BuiltIn();
   for (const PciDevice* dev : NvidiaGpus(inv)) {
     auto id = static_cast<uint16_t>(dev->device_id);
-    const GpuRow* row = catalog ? catalog->Find(kNvidia, id) : nullptr;
-    if (row) {
+    if (auto row = GpuCatalog::BuiltInRow(kNvidia, id)) {
       spec.gpus.push_back(GpuFromRow(*row, id));
       continue;
     }
@@ -209,10 +201,18 @@ MachineSpec MachineFromInventory(const Inventory& inv) {
 Result<MachineSpec> DescribeMachine(const MachineDescription& description) {
   MachineSpec spec;
   spec.origin = "described";
-  if (!description.gpu.empty()) {
-    auto gpu = DescribeGpu(description.gpu);
+  if (!description.cc.empty() || !description.gpu.empty()) {
+    auto gpu = description.cc.empty() ? DescribeGpu(description.gpu, spec.notes)
+                                      : DescribeGpuByCc(description, spec.notes);
     if (!gpu) return tl::unexpected(gpu.error());
+    if (!description.memory.empty()) {
+      auto gb = DescribeMemory(description.memory);
+      if (!gb) return tl::unexpected(gb.error());
+      gpu->memory_gb = *gb;
+    }
     spec.gpus.push_back(std::move(*gpu));
+  } else if (!description.memory.empty()) {
+    return Fail(ErrorKind::kMalformed, "--memory describes a GPU: give --gpu NAME or --cc X.Y too");
   }
   if (!description.driver.empty()) {
     auto driver = DescribeDriver(description.driver);

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "core/strings.h"
+#include "knowledge/gpus.h"
 
 namespace dlrig {
 namespace {
@@ -69,6 +70,14 @@ PciIds LoadPciIds(const Root& root, std::string* source) {
     }
   }
   return {};
+}
+
+// Where pci.ids is absent or older than the GPU (Debian 12's is from 2023): the catalogue's
+// name, in pci.ids' own form ("GH100 [H200 SXM 141GB]").
+std::optional<std::string> CatalogName(unsigned vendor, unsigned device) {
+  auto row = GpuCatalog::BuiltInRow(static_cast<uint16_t>(vendor), static_cast<uint16_t>(device));
+  if (!row) return std::nullopt;
+  return row->chip.empty() ? row->name : row->chip + " [" + row->name + "]";
 }
 
 }  // namespace
@@ -164,7 +173,9 @@ PciFacts ProbePci(const ProbeContext& ctx) {
     d.subsystem_vendor_id = ReadHex(root, dev + "/subsystem_vendor").value_or(0);
     d.subsystem_device_id = ReadHex(root, dev + "/subsystem_device").value_or(0);
     d.class_code = ReadHex(root, dev + "/class").value_or(0);
-    d.name = ids.DeviceName(d.device_id).value_or("device " + Hex4(d.device_id));
+    auto name = ids.DeviceName(d.device_id);
+    if (!name) name = CatalogName(d.vendor_id, d.device_id);
+    d.name = name.value_or("device " + Hex4(d.device_id));
     d.subsystem_name =
         ids.SubsystemName(d.device_id, d.subsystem_vendor_id, d.subsystem_device_id).value_or("");
     d.driver = ReadDriver(root, dev);

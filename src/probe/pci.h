@@ -21,7 +21,8 @@ struct PciDevice {
   std::string address;  ///< "0000:00:06.0"
   unsigned vendor_id = 0, device_id = 0, subsystem_vendor_id = 0, subsystem_device_id = 0;
   unsigned class_code = 0;  ///< 24-bit, 0x030200 = 3D controller
-  std::string name;         ///< pci.ids name, or "device 0x2330" when unknown
+  /// pci.ids name, else the GPU catalogue's ("GH100 [H200 SXM 141GB]"), else "device 0x2335"
+  std::string name;
   std::string subsystem_name;
   Result<std::string> driver = Fail(ErrorKind::kNotFound, "not probed");  ///< "nvidia", "" when unbound
   PcieLink link_now, link_max;

@@ -20,18 +20,16 @@ namespace {
 
 struct KnownGpu {
   const PciDevice* device;
-  const GpuRow& row;  ///< in the built-in catalogue, which lives for the process
+  GpuRow row;  ///< its built-in catalogue row
   std::string Cc() const { return fmt::format("{}.{}", row.cc_major, row.cc_minor); }
   ComputeCapability cc() const { return {row.cc_major, row.cc_minor}; }
 };
 
 std::vector<KnownGpu> CatalogGpus(const Inventory& inv) {
   std::vector<KnownGpu> out;
-  const auto& catalog = GpuCatalog::BuiltIn();
-  if (!catalog) return out;
   for (const PciDevice* d : NvidiaGpus(inv))
-    if (const GpuRow* row = catalog->Find(static_cast<uint16_t>(d->vendor_id), static_cast<uint16_t>(d->device_id)))
-      out.push_back({d, *row});
+    if (auto row = GpuCatalog::BuiltInRow(static_cast<uint16_t>(d->vendor_id), static_cast<uint16_t>(d->device_id)))
+      out.push_back({d, std::move(*row)});
   return out;
 }
 

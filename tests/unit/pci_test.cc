@@ -108,6 +108,25 @@ TEST(PciTest, UnreadableDeviceBesideAGpuIsKept) {
   EXPECT_EQ(p.unreadable[0].kind, ErrorKind::kNotFound);
 }
 
+// A pci.ids older than the GPU (Debian 12's is from 2023): the catalogue names it by PCI id.
+TEST(PciTest, GpuMissingFromPciIdsIsNamedByTheCatalogue) {
+  testing::TempTree t;
+  t.Write("usr/share/misc/pci.ids", "10de  NVIDIA Corporation\n\t2330  GH100 [H100 SXM5 80GB]\n");
+  for (const char* dev : {"0000:01:00.0", "0000:02:00.0", "0000:03:00.0"})
+    t.Write(std::string("sys/bus/pci/devices/") + dev + "/vendor", "0x10de\n");
+  t.Write("sys/bus/pci/devices/0000:01:00.0/device", "0x2330\n");
+  t.Write("sys/bus/pci/devices/0000:02:00.0/device", "0x2b85\n");
+  t.Write("sys/bus/pci/devices/0000:03:00.0/device", "0xfffe\n");
+  testing::Fixture f(t.dir().string());
+  PciFacts p = ProbePci(f.ctx());
+  ASSERT_TRUE(p.devices);
+  ASSERT_EQ(p.devices->size(), 3u);
+  EXPECT_EQ(p.ids_source, "/usr/share/misc/pci.ids");
+  EXPECT_EQ((*p.devices)[0].name, "GH100 [H100 SXM5 80GB]");    // pci.ids first
+  EXPECT_EQ((*p.devices)[1].name, "GB202 [GeForce RTX 5090]");  // data/gpus.toml
+  EXPECT_EQ((*p.devices)[2].name, "device 0xfffe");             // neither knows it
+}
+
 TEST(PciTest, NoSysfsIsUnknown) {
   testing::TempTree t;
   testing::Fixture f(t.dir().string());
