@@ -100,7 +100,7 @@ int RunKb(const std::vector<std::string>& args) {
   int status = kExitHealthy;
   for (const auto& t : tables)
     if (!t.error.empty())  // a user's --kb table is the user's error; a built-in one is ours
-      status = std::max(status, t.origin == "built in" ? kExitInternal : kExitUsage);
+      status = std::max<int>(status, t.origin == "built in" ? kExitInternal : kExitUsage);
   if (as_json) {
     json j = {{"schema", "dlrig.kb/1"},
               {"dlrig", DLRIG_VERSION},
