@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/file_type.h"
+
 namespace dlrig {
 namespace {
 
@@ -25,16 +27,6 @@ std::string BaseOf(const std::string& path) {
 
 tl::unexpected<Error> Errno(int err, const std::string& what) {
   return Fail(ErrorKindFromErrno(err), fmt::format("{}: {}", what, std::strerror(err)));
-}
-
-const char* TypeName(mode_t mode) {
-  if (S_ISLNK(mode)) return "a symbolic link";
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISSOCK(mode)) return "a socket";
-  return "not a regular file";
 }
 
 /// 12 characters of [a-z0-9] from getrandom (60 bits): no name another user can plant first.
@@ -65,7 +57,7 @@ Result<void> CheckWritableTarget(const std::string& path) {
   return Fail(ErrorKind::kIo,
               fmt::format("refusing to write {}: it exists and is {}; dlrig only replaces regular "
                           "files (remove it or choose another name)",
-                          path, TypeName(st.st_mode)));
+                          path, FileTypeName(st.st_mode)));
 }
 
 Result<AtomicFile> AtomicFile::Create(const std::string& path, unsigned mode) {

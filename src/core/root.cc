@@ -12,6 +12,8 @@
 
 #include <dirent.h>
 
+#include "core/file_type.h"
+
 namespace dlrig {
 namespace {
 
@@ -40,18 +42,6 @@ FileInfo InfoOf(const struct stat& st) {
   info.rdev_major = major(st.st_rdev);
   info.rdev_minor = minor(st.st_rdev);
   return info;
-}
-
-// "a FIFO", "a directory": what a non-regular file is, for messages.
-const char* TypeName(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISSOCK(mode)) return "a socket";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISLNK(mode)) return "a symbolic link";
-  if (S_ISREG(mode)) return "a regular file";
-  return "an unknown kind of file";
 }
 
 // Every open of an input: never blocks (a FIFO or a tty), never becomes a controlling
@@ -359,7 +349,7 @@ Result<int> Root::OpenForRead(std::string_view path, bool directory) const {
   auto wrong_type = [&](mode_t mode) -> std::optional<Error> {
     if (directory ? S_ISDIR(mode) : S_ISREG(mode)) return std::nullopt;
     return Error{S_ISDIR(mode) ? ErrorKind::kMalformed : ErrorKind::kUnsupported,
-                 HostPath(path) + ": is " + TypeName(mode) + ", not a " +
+                 HostPath(path) + ": is " + FileTypeName(mode) + ", not a " +
                      (directory ? "directory" : "regular file")};
   };
   // A file's type is checked before the open too: opening a device node can act (a watchdog,

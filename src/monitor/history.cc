@@ -1,6 +1,7 @@
 #include "monitor/history.h"
 
 #include "monitor/history_sql.h"
+#include "core/file_type.h"
 
 #include <fmt/format.h>
 #include <pwd.h>
@@ -322,6 +323,11 @@ Result<History> History::Open(const std::string& path, HistoryOptions options) {
     return Fail(ErrorKind::kNotFound,
                 fmt::format("no history at {} yet: `dlrig history record` (or `dlrig serve`) "
                             "records one", path));
+  // SQLite would block on a FIFO and fail oddly on a device or a directory: only a regular
+  // file (or nothing yet) is a history.
+  if (struct stat st; ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    return Fail(ErrorKind::kMalformed,
+                fmt::format("{} is {}, not a history file", path, FileTypeName(st.st_mode)));
   RecorderLock lock;
   if (!read_only) {
     if (auto ok = MakePrivateDirs(std::filesystem::path(path).parent_path()); !ok)

@@ -487,3 +487,28 @@ TEST(History, ReadOnlyWorksInADirectoryItMayNotWrite) {
 
 }  // namespace
 }  // namespace dlrig
+
+namespace dlrig {
+namespace {
+
+// A FIFO, a directory or a device at the history's path is refused with its kind; SQLite would
+// block forever opening the FIFO (tests/hostile: history.db-fifo).
+TEST(History, ANonRegularFileIsNoHistory) {
+  testing::TempTree tree;
+  std::string fifo = (tree.dir() / "fifo.db").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (HistoryAccess access : {HistoryAccess::kReadOnly, HistoryAccess::kReadWrite}) {
+    HistoryOptions options;
+    options.access = access;
+    auto h = History::Open(fifo, options);
+    ASSERT_FALSE(h);
+    EXPECT_NE(h.error().message.find("is a FIFO, not a history file"), std::string::npos)
+        << h.error().message;
+  }
+  auto dir = History::Open(tree.dir().string(), HistoryOptions{});
+  ASSERT_FALSE(dir);
+  EXPECT_NE(dir.error().message.find("is a directory"), std::string::npos) << dir.error().message;
+}
+
+}  // namespace
+}  // namespace dlrig
