@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Set-up, build and test in one place; the README's two commands call this.
 #   scripts/dev.sh run      install what is missing, build, run `dlrig doctor` here
-#   scripts/dev.sh test     install what is missing, build, run every test: release, then
-#                           again under ASan+UBSan, then every fuzz target (DLRIG_FUZZ_SECONDS
-#                           each, default 20) after replaying its corpus; times each step
+#   scripts/dev.sh test     install what is missing, build, run every test: release (with
+#                           every fuzz corpus replayed), then again under ASan+UBSan; times
+#                           each step
 #   scripts/dev.sh package  build the .deb (CPack)
-#   scripts/dev.sh fuzz [S] run every libFuzzer target S seconds (default 60)
+#   scripts/dev.sh fuzz [S] build the fuzz preset (clang, ASan+UBSan) and run every libFuzzer
+#                           target S seconds (default 60) after replaying its corpus
 #   scripts/dev.sh bench    speed of `dlrig doctor` (wall time, peak RSS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,8 +56,6 @@ case "${1:-}" in
     { step "release build" build release &&
         step "release tests" ctest --preset release -j "$jobs"; } || true
     { step "asan build" build asan && step "asan tests" ctest --preset asan -j "$jobs"; } || true
-    { step "fuzz build" build fuzz &&
-        step "fuzz run" scripts/run-fuzzers.sh build-fuzz "${DLRIG_FUZZ_SECONDS:-20}"; } || true
     summary ;;
   package)
     scripts/install-deps.sh build

@@ -29,7 +29,7 @@ fs::path FreshDir(const std::string& name) {
 
 TEST(GpuNamesCli, UnknownGpuIsExit64WithSuggestionsAndNoFiles) {
   fs::path dir = FreshDir("unknown");
-  CliRun run = Dlrig({"plan", "torch", "--gpu", "RTX 9999", "--driver", "580.95.05", "-o",
+  CliRun run = Dlrig({"plan", "torch", "--offline", "--gpu", "RTX 9999", "--driver", "580.95.05", "-o",
                       dir.string()});
   EXPECT_EQ(run.exit_code, 64) << run.err;
   EXPECT_NE(run.err.find("unknown GPU 'RTX 9999'; did you mean: "), std::string::npos) << run.err;
@@ -40,14 +40,14 @@ TEST(GpuNamesCli, UnknownGpuIsExit64WithSuggestionsAndNoFiles) {
 }
 
 TEST(GpuNamesCli, AmbiguousNameIsExit64ListingTheCandidates) {
-  CliRun run = Dlrig({"plan", "torch", "--gpu", "RTX 6000", "--driver", "580.95.05", "--json"});
+  CliRun run = Dlrig({"plan", "torch", "--offline", "--gpu", "RTX 6000", "--driver", "580.95.05", "--json"});
   EXPECT_EQ(run.exit_code, 64) << run.err;
   EXPECT_NE(run.err.find("Quadro RTX 6000"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("RTX 6000 Ada Generation"), std::string::npos) << run.err;
 }
 
 TEST(GpuNamesCli, QuadroRtx6000PlansForTuring) {
-  CliRun run = Dlrig({"plan", "torch", "--gpu", "Quadro RTX 6000", "--driver", "580.95.05",
+  CliRun run = Dlrig({"plan", "torch", "--offline", "--gpu", "Quadro RTX 6000", "--driver", "580.95.05",
                       "--json"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("\"compute_capability\": \"7.5\""), std::string::npos) << run.out;
@@ -55,17 +55,17 @@ TEST(GpuNamesCli, QuadroRtx6000PlansForTuring) {
 }
 
 TEST(GpuNamesCli, SharedNameOfOneChipSaysWhichItTook) {
-  CliRun run = Dlrig({"plan", "torch", "--gpu", "A100", "--driver", "580.95.05"});
+  CliRun run = Dlrig({"plan", "torch", "--offline", "--gpu", "A100", "--driver", "580.95.05"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.err.find("planned as A100"), std::string::npos) << run.err;
 }
 
 TEST(GpuNamesCli, ComputeCapabilityDescribesAnUnlistedCard) {
-  CliRun run = Dlrig({"plan", "torch", "--cc", "8.9", "--memory", "24", "--driver", "580.95.05",
+  CliRun run = Dlrig({"plan", "torch", "--offline", "--cc", "8.9", "--memory", "24", "--driver", "580.95.05",
                       "--json"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("\"compute_capability\": \"8.9\""), std::string::npos) << run.out;
-  CliRun bad = Dlrig({"plan", "torch", "--cc", "4.2", "--driver", "580.95.05"});
+  CliRun bad = Dlrig({"plan", "torch", "--offline", "--cc", "4.2", "--driver", "580.95.05"});
   EXPECT_EQ(bad.exit_code, 64) << bad.err;
   EXPECT_NE(bad.err.find("unknown compute capability"), std::string::npos) << bad.err;
 }

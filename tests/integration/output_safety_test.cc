@@ -94,7 +94,7 @@ TEST(JsonBytes, DoctorUnderARootWithBytesInOsReleaseAndALibraryName) {
   EXPECT_TRUE(Lists(doc, "e9")) << doc.value("invalid_utf8", json()).dump();
   EXPECT_TRUE(Lists(doc, "fe")) << doc.value("invalid_utf8", json()).dump();
   // check and plan --json go through the same writer.
-  CliRun plan = Dlrig({}, {"plan", "--json", "--root", tree.dir().string()});
+  CliRun plan = Dlrig({}, {"plan", "--offline", "--json", "--root", tree.dir().string()});
   EXPECT_NE(plan.exit_code, 70) << plan.err;
 }
 
