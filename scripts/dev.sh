@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Set-up, build and test in one place; the README's two commands call this.
 #   scripts/dev.sh run      install what is missing, build, run `dlrig doctor` here
-#   scripts/dev.sh test     install what is missing, build, run every test: release (with
-#                           every fuzz corpus replayed), then again under ASan+UBSan; times
-#                           each step
+#   scripts/dev.sh test     install what is missing, build, run every test on the release
+#                           build (every fuzz corpus replayed, the hostile suite included)
+#   scripts/dev.sh sanitize the same tests built with ASan+UBSan (preset asan); times each step
 #   scripts/dev.sh package  build the .deb (CPack)
 #   scripts/dev.sh fuzz [S] build the fuzz preset (clang, ASan+UBSan) and run every libFuzzer
 #                           target S seconds (default 60) after replaying its corpus
@@ -55,6 +55,9 @@ case "${1:-}" in
     scripts/install-deps.sh test
     { step "release build" build release &&
         step "release tests" ctest --preset release -j "$jobs"; } || true
+    summary ;;
+  sanitize)
+    scripts/install-deps.sh test
     { step "asan build" build asan && step "asan tests" ctest --preset asan -j "$jobs"; } || true
     summary ;;
   package)
@@ -70,6 +73,6 @@ case "${1:-}" in
     build
     scripts/bench-doctor.sh ;;
   *)
-    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'
     exit 64 ;;
 esac
