@@ -9,6 +9,7 @@
 #include "knowledge/host_compilers.h"
 #include "plan/constraints.h"
 #include "plan/docker_images.h"
+#include "plan/judge.h"
 #include "plan/os_python.h"
 
 namespace dlrig {
@@ -28,6 +29,7 @@ struct Tables {
   const HostCompilers* compilers = nullptr;
   const DockerImages* images = nullptr;
   const OsPythonTable* os = nullptr;
+  ConstraintTables judge;  ///< the extras' engine (plan/judge.h), shared with check
 };
 
 std::string MM(const Version& v) { return v.MajorMinor(); }
@@ -182,6 +184,7 @@ struct TorchTry {
   std::optional<PythonPick> python;
   std::optional<DockerImage> image;
   std::optional<int> newest_gcc;
+  std::vector<ExtraJudgement> extras;  ///< the requested extras the engine knows, allowed here
   std::string constraint, why;  ///< the first failure, when it failed
 };
 
@@ -244,6 +247,25 @@ bool Check(const Search& s, TorchTry& c) {
     c.python = PythonPick{c.image->python3, PythonSource::kImage,
                           "the python3 of " + c.image->image + ", within the wheels' range",
                           c.image->sources.empty() ? "" : c.image->sources.front()};
+  }
+  // Extras with CUDA code (data/extras.toml through plan/judge.h, as check judges them): one
+  // that this GPU, driver or torch cannot run refuses the candidate, so an older torch it
+  // supports may still fit, and when none does the plan says why.
+  StackTarget target;
+  for (const PlanGpu& g : s.m.gpus)
+    if (g.compute_capability) target.gpus.push_back({g.name, *g.compute_capability});
+  target.torch = c.rel->patches.empty() ? c.rel->version : c.rel->patches.back();
+  target.torch_variant = c.variant;
+  if (!c.needs_driver) target.driver = s.m.driver;
+  if (c.python) target.python = c.python->version;
+  if (s.r.compile) target.nvcc = c.cuda;  // the toolkit the plan installs is the variant's CUDA
+  c.extras.clear();
+  for (const std::string& e : s.r.extras) {
+    ExtraJudgement j = JudgeExtra(e, std::nullopt, target, s.t.judge);
+    if (j.verdict == Verdict::kRefused)
+      return Reject(c, "extra", e + " next to " + label + ": " + j.reason +
+                                    (j.source.empty() ? "" : " (" + j.source + ")"));
+    if (j.verdict == Verdict::kAllowed) c.extras.push_back(std::move(j));
   }
   // Last, so a release refused here is known to fit in every other way (the note says so).
   if (std::string missing = MissingCompanion(*c.rel, s.r.extras); !missing.empty())
@@ -356,6 +378,16 @@ bool AddTorch(const Search& s, const TorchTry& c, Plan& p, PlanFailure& fail) {
     p.notes.push_back("the arch list of torch " + tv + " " + c.variant +
                       " is not confirmed in PyTorch's own build scripts (" + c.build->source + ")");
   if (!c.rel->confirmed) p.notes.push_back("the torch " + tv + " row is not confirmed in PyTorch's own repositories");
+  for (const ExtraJudgement& j : c.extras) {
+    Decide(p, j.package, j.pin.empty() ? j.package : j.pin, j.reason, j.source);
+    if (j.build.from_source && !j.build.env.empty()) {
+      std::string env;
+      for (const std::string& e : j.build.env) env += (env.empty() ? "" : " ") + e;
+      p.notes.push_back(j.package + " is compiled from source: build it with " + env +
+                        " (the arch list limited to this machine's GPUs)");
+    }
+    for (const std::string& n : j.notes) p.notes.push_back(j.package + ": " + n);
+  }
   // bitsandbytes ships wheels, so the resolver pins it; deepspeed is an sdist whose metadata
   // build imports torch, so it is left to the install.
   if (s.r.HasExtra("bitsandbytes")) {
@@ -522,6 +554,7 @@ std::optional<PlanFailure> LoadTables(Tables& t) {
   if (const auto& x = HostCompilers::BuiltIn(); x) t.compilers = &*x; else return bad(x.error());
   if (const auto& x = DockerImages::BuiltIn(); x) t.images = &*x; else return bad(x.error());
   if (const auto& x = OsPythonTable::BuiltIn(); x) t.os = &*x; else return bad(x.error());
+  if (auto x = BuiltInConstraintTables(); x) t.judge = *x; else return bad(x.error());
   return std::nullopt;
 }
 
@@ -568,8 +601,15 @@ PlanResult ResolveOnce(const MachineSpec& m, const Request& r, const Tables& t) 
                                                        (fr->version ? fr->version->text : std::string()) + " release", {}});
     const TorchTry& c = tries.back();
     if (!c.constraint.empty()) {
-      // The newest candidate's failure is the one the user hit first.
-      return tl::unexpected(PlanFailure{tries.front().constraint, tries.front().why, {}});
+      // An extra that refused a release that fit otherwise is what stands in the way;
+      // else the newest candidate's failure is the one the user hit first.
+      const TorchTry* first = &tries.front();
+      for (const TorchTry& t : tries)
+        if (t.constraint == "extra") {
+          first = &t;
+          break;
+        }
+      return tl::unexpected(PlanFailure{first->constraint, first->why, {}});
     }
     PlanFailure fail;
     if (!AddTorch(s, c, p, fail)) return tl::unexpected(fail);

@@ -288,3 +288,27 @@ TEST(PlanResolver, OfflineFilesSayTheyAreOffline) {
 
 }  // namespace
 }  // namespace dlrig
+
+namespace dlrig {
+namespace {
+
+// Extras are judged by the engine check uses (plan/judge.h, data/extras.toml): FlashAttention-2
+// needs sm_80+, so a Pascal card gets exit 2 naming flash-attn, never a torch-only reason; on
+// Ampere the source build is limited to the machine's architecture.
+TEST(PlanResolver, ExtrasAreJudgedLikeCheckJudgesThem) {
+  auto pascal = Resolve(DescribeMachine({"GTX 1080 Ti", "580.95.05", "ubuntu-22.04"}).value(),
+                        ParseRequest([] { RequestArgs a; a.packages = {"torch", "flash-attn"}; return a; }()).value());
+  ASSERT_FALSE(pascal);
+  EXPECT_EQ(pascal.error().constraint, "extra");
+  EXPECT_NE(pascal.error().message.find("cannot run flash-attn"), std::string::npos)
+      << pascal.error().message;
+  auto ampere = Resolve(DescribeMachine({"RTX 3090", "550.54.15", "ubuntu-22.04"}).value(),
+                        ParseRequest([] { RequestArgs a; a.packages = {"torch", "flash-attn"}; return a; }()).value());
+  ASSERT_TRUE(ampere) << ampere.error().message;
+  bool limited = false;
+  for (const std::string& n : ampere->notes) limited = limited || n.find("FLASH_ATTN_CUDA_ARCHS=80") != std::string::npos;
+  EXPECT_TRUE(limited);
+}
+
+}  // namespace
+}  // namespace dlrig
