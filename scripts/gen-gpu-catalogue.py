@@ -22,6 +22,7 @@ their aliases, chip and ids. The [sources] table is kept, with the generator's k
 """
 import argparse
 import collections
+import datetime
 import re
 import sys
 import tomllib
@@ -331,7 +332,8 @@ FIELD_ORDER = ["name", "aliases", "pci_ids", "chip", "architecture", "compute_ca
 
 
 def emit(rows, sources):
-    out = [HEADER, "[sources]"]
+    # The date the rows were generated from their sources (dlrig kb prints it).
+    out = [HEADER, "[meta]", f'checked = "{datetime.date.today().isoformat()}"', "", "[sources]"]
     for k, v in sources.items():
         out.append(f"{k} = {toml_str(v)}")
     current = None
