@@ -249,7 +249,8 @@ def load_arch_lists():
         return None
     with open(PYTORCH_TOML, "rb") as fh:
         data = tomllib.load(fh)
-    table = {}
+    table = {"variants": {r["version"]: r.get("variants", []) for r in data.get("release", [])
+                          if "version" in r}}
     for b in data.get("build", []):
         for r in b.get("releases", []):
             table[(r, b["variant"])] = b["arch_list"]
@@ -372,6 +373,19 @@ def verdict(res, dl_variant, uv_var, archs):
 
     drv = tuple(int(x) for x in drv_cuda.split(".")[:2])
     uvn = needs(uv_var)
+    pin = re.search(r"--cuda (\S+)", d.get("request", ""))
+    if pin:
+        return ("dlrig honours the request's --cuda %s; uv's auto backend ignores it (uv is told "
+                "only the driver)" % pin.group(1))
+    inst = d["stack"].get("driver_install")
+    if inst:
+        return ("dlrig plans driver %s (CUDA %s) with --upgrade-driver; uv sees the installed %s "
+                "(CUDA %s): not comparable" % (inst.get("package"), inst.get("cuda"),
+                                                d["machine"].get("driver"), drv_cuda))
+    rel_variants = (archs or {}).get("variants", {}).get(rel)
+    if rel_variants and uv_var not in rel_variants and uv_var != "cpu":
+        return ("torch %s publishes no %s (data/pytorch.toml: %s): uv's index would serve an older "
+                "torch; dlrig newer" % (rel, uv_var, ", ".join(rel_variants)))
     uv_runs = runs(uv_var)
     if uv_var == "cpu":
         return "uv falls back to CPU wheels: dlrig right (GPU %s, driver CUDA %s)" % (cc, drv_cuda)
