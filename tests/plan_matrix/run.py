@@ -117,7 +117,6 @@ CASES = [
 # Outcomes this matrix shows to be wrong (plan bugs, reported on issue 13). They print as
 # KNOWN-WRONG instead of failing, and fail once they stop happening, so the fix updates this list.
 KNOWN_WRONG = {
-    "extra-flash-attn-1080ti": "flash-attn (FA2 needs sm_80+) planned for a Pascal card, exit 0",
     "jax12-h100-570": "jax[cuda12]>=0.11.2 resolves to jax 0.12.1, whose cuda12 extra needs "
                       "jax-cuda12-plugin 0.12.1 that PyPI lacks (data/jax.toml says so)",
     "jax12-l40s-535-debian": "jax[cuda12]>=0.11.2 on Python 3.11: no such jax for Python 3.11",
