@@ -2,70 +2,21 @@
 // extra and each file kind flags the line that asks for what cannot run, with the line to write.
 #include <gtest/gtest.h>
 
+#include "check_test_util.h"
 #include "plan/check.h"
-#include "test_util.h"
 
 namespace dlrig {
 namespace {
 
-MachineSpec Machine(const char* gpu, const char* cc, const char* driver) {
-  MachineSpec m;
-  m.origin = "test";
-  m.gpus.push_back(PlanGpu{.name = gpu, .compute_capability = Version::Parse(cc)});
-  m.driver = Version::Parse(driver);
-  return m;
-}
-MachineSpec Rtx3090(const char* driver = "535.183.01") {
-  return Machine("GeForce RTX 3090", "8.6", driver);
-}
-MachineSpec Gtx1080Ti(const char* driver = "580.95.05") {
-  return Machine("GeForce GTX 1080 Ti", "6.1", driver);
-}
-
-const CheckKnowledge& Kb() {
-  static const Result<CheckKnowledge> kb = BuiltInCheckKnowledge();
-  EXPECT_TRUE(kb) << kb.error().message;
-  return *kb;
-}
-
-std::vector<CheckFinding> CheckFile(const std::string& path, const MachineSpec& m) {
-  auto facts = LoadProjectFile(path, std::nullopt);
-  EXPECT_TRUE(facts) << path << ": " << facts.error().message;
-  if (!facts) return {};
-  return CheckProject(*facts, m, Kb());
-}
-
-std::vector<CheckFinding> Fixture(const std::string& rel, const MachineSpec& m) {
-  return CheckFile(std::string(DLRIG_SOURCE_DIR) + "/tests/fixtures/check/extras/" + rel, m);
-}
-
-std::vector<CheckFinding> Text(const std::string& name, const std::string& text,
-                               const MachineSpec& m) {
-  testing::TempTree tree;
-  tree.Write(name, text);
-  return CheckFile((tree.dir() / name).string(), m);
-}
-
-const CheckFinding* ById(const std::vector<CheckFinding>& fs, std::string_view id, int line = 0) {
-  for (const auto& f : fs)
-    if (f.id == id && (line == 0 || f.at.line == line)) return &f;
-  return nullptr;
-}
-
-std::string Ids(const std::vector<CheckFinding>& fs) {
-  std::string out;
-  for (const auto& f : fs)
-    out += f.id + "@" + std::to_string(f.at.line) + " " + f.what + " -> " + f.replacement + "\n";
-  return out;
-}
+using namespace check_test;
 
 TEST(CheckExtras, GoodFileOnAmpereIsSilent) {
-  auto fs = Fixture("requirements-good.txt", Rtx3090());
+  auto fs = Fixture("extras/requirements-good.txt", Rtx3090());
   EXPECT_TRUE(fs.empty()) << Ids(fs);
 }
 
 TEST(CheckExtras, XformersBuiltForAnotherTorch) {
-  auto fs = Fixture("requirements-xformers-torch.txt", Rtx3090());
+  auto fs = Fixture("extras/requirements-xformers-torch.txt", Rtx3090());
   const CheckFinding* f = ById(fs, "extra-torch-mismatch", 2);
   ASSERT_TRUE(f) << Ids(fs);
   EXPECT_NE(f->what.find("torch==2.5.1"), std::string::npos) << f->what;
@@ -74,12 +25,12 @@ TEST(CheckExtras, XformersBuiltForAnotherTorch) {
 }
 
 TEST(CheckExtras, VllmOnVolta) {
-  auto v100 = Fixture("requirements-vllm.txt", Machine("Tesla V100 SXM2 32GB", "7.0", "580.95.05"));
+  auto v100 = Fixture("extras/requirements-vllm.txt", Machine("Tesla V100 SXM2 32GB", "7.0", "580.95.05"));
   const CheckFinding* f = ById(v100, "extra-gpu-unsupported", 1);
   ASSERT_TRUE(f) << Ids(v100);
   EXPECT_EQ(f->replacement.rfind("vllm==0.", 0), 0u) << f->replacement;
   EXPECT_NE(f->fix.find("torch=="), std::string::npos) << f->fix;  // the torch it brings
-  EXPECT_TRUE(Fixture("requirements-vllm.txt", Machine("H100", "9.0", "580.95.05")).empty());
+  EXPECT_TRUE(Fixture("extras/requirements-vllm.txt", Machine("H100", "9.0", "580.95.05")).empty());
 }
 
 TEST(CheckExtras, BitsandbytesFollowsTorchsCuda) {
@@ -147,7 +98,7 @@ TEST(CheckExtras, TensorflowWithoutAndCudaRunsOnTheCpu) {
 }
 
 TEST(CheckExtras, JaxCuda13OnDriver535) {
-  auto fs = Fixture("requirements-jax-cuda13.txt", Rtx3090());
+  auto fs = Fixture("extras/requirements-jax-cuda13.txt", Rtx3090());
   const CheckFinding* f = ById(fs, "cuda-driver-insufficient", 1);
   ASSERT_TRUE(f) << Ids(fs);
   EXPECT_EQ(f->replacement, "jax[cuda12]==0.8.1");
@@ -155,22 +106,22 @@ TEST(CheckExtras, JaxCuda13OnDriver535) {
   const CheckFinding* p = ById(plugin, "cuda-driver-insufficient", 2);
   ASSERT_TRUE(p) << Ids(plugin);
   EXPECT_EQ(p->replacement, "jax-cuda12-plugin==0.8.1");
-  EXPECT_TRUE(Fixture("requirements-jax-cuda13.txt", Rtx3090("580.95.05")).empty());
+  EXPECT_TRUE(Fixture("extras/requirements-jax-cuda13.txt", Rtx3090("580.95.05")).empty());
 }
 
 // Every file kind check reads flags the same constraints on the line that asks for them.
 TEST(CheckExtras, EveryFileKind) {
   MachineSpec pascal = Gtx1080Ti("470.223.02");
-  auto conda = Fixture("environment.yml", pascal);
+  auto conda = Fixture("extras/environment.yml", pascal);
   const CheckFinding* tf = ById(conda, "cuda-driver-insufficient", 9);
   ASSERT_TRUE(tf) << Ids(conda);
   EXPECT_EQ(tf->replacement, "- tensorflow[and-cuda]==2.14.*");
   ASSERT_TRUE(ById(conda, "extra-gpu-unsupported", 10)) << Ids(conda);
 
-  auto pyproject = Fixture("pyproject.toml", pascal);
+  auto pyproject = Fixture("extras/pyproject.toml", pascal);
   ASSERT_TRUE(ById(pyproject, "extra-gpu-unsupported", 7)) << Ids(pyproject);
 
-  auto docker = Fixture("Dockerfile", pascal);
+  auto docker = Fixture("extras/Dockerfile", pascal);
   ASSERT_TRUE(ById(docker, "extra-gpu-unsupported", 2)) << Ids(docker);
   const CheckFinding* dtf = ById(docker, "cuda-driver-insufficient", 3);
   ASSERT_TRUE(dtf) << Ids(docker);
@@ -180,7 +131,7 @@ TEST(CheckExtras, EveryFileKind) {
   MachineSpec a100 = Machine("A100 SXM4 80GB", "8.0", "535.183.01");
   a100.nvcc = Version::Parse("12.1");
   for (const char* f : {"environment.yml", "pyproject.toml", "Dockerfile"}) {
-    auto fs = Fixture(f, a100);
+    auto fs = Fixture(std::string("extras/") + f, a100);
     EXPECT_TRUE(fs.empty()) << f << "\n" << Ids(fs);
   }
 }

@@ -2,59 +2,13 @@
 // built here, no probes: every check fires on a broken file and stays silent on a good one.
 #include <gtest/gtest.h>
 
+#include "check_test_util.h"
 #include "plan/check.h"
-#include "test_util.h"
 
 namespace dlrig {
 namespace {
 
-MachineSpec Machine(const char* gpu, const char* cc, const char* driver) {
-  MachineSpec m;
-  m.origin = "test";
-  m.gpus.push_back(PlanGpu{.name = gpu, .compute_capability = Version::Parse(cc)});
-  m.driver = Version::Parse(driver);
-  return m;
-}
-MachineSpec Rtx3090(const char* driver = "535.183.01") {
-  return Machine("GeForce RTX 3090", "8.6", driver);
-}
-MachineSpec Gtx1080Ti() { return Machine("GeForce GTX 1080 Ti", "6.1", "580.95.05"); }
-
-const CheckKnowledge& Kb() {
-  static const Result<CheckKnowledge> kb = BuiltInCheckKnowledge();
-  EXPECT_TRUE(kb) << kb.error().message;
-  return *kb;
-}
-
-std::vector<CheckFinding> CheckFile(const std::string& path, const MachineSpec& m) {
-  auto facts = LoadProjectFile(path, std::nullopt);
-  EXPECT_TRUE(facts) << path << ": " << facts.error().message;
-  if (!facts) return {};
-  return CheckProject(*facts, m, Kb());
-}
-
-std::vector<CheckFinding> Fixture(const std::string& rel, const MachineSpec& m) {
-  return CheckFile(std::string(DLRIG_SOURCE_DIR) + "/tests/fixtures/check/" + rel, m);
-}
-
-std::vector<CheckFinding> Text(const std::string& name, const std::string& text,
-                               const MachineSpec& m) {
-  testing::TempTree tree;
-  tree.Write(name, text);
-  return CheckFile((tree.dir() / name).string(), m);
-}
-
-const CheckFinding* ById(const std::vector<CheckFinding>& fs, std::string_view id, int line = 0) {
-  for (const auto& f : fs)
-    if (f.id == id && (line == 0 || f.at.line == line)) return &f;
-  return nullptr;
-}
-
-std::string Ids(const std::vector<CheckFinding>& fs) {
-  std::string out;
-  for (const auto& f : fs) out += f.id + "@" + std::to_string(f.at.line) + " " + f.what + "\n";
-  return out;
-}
+using namespace check_test;
 
 // Seed 000: RTX 3090, driver 535, conda pytorch with pytorch-cuda=12.1.
 TEST(CheckRules, SeedCondaOnDriver535IsFine) {
