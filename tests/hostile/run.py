@@ -533,9 +533,9 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep each case's scratch directory")
     opts = ap.parse_args()
     binary = os.path.abspath(opts.binary)
-    if not CAPTURE.is_dir():
-        print(f"hostile: the capture {CAPTURE} is missing", file=sys.stderr)
-        return 2
+    if not CAPTURE.is_dir():  # as the C++ tests that read it: skipped, saying why
+        print(f"hostile: skipped: the capture {CAPTURE} is missing", file=sys.stderr)
+        return 77
     cases = [c for c in CASES if opts.pattern in c.name]
     failures = 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=opts.jobs) as pool:

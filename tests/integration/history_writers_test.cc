@@ -101,8 +101,16 @@ class TinyFs {
       }
     if (fd >= 0) ::close(fd);
   }
+  // EBUSY while a process that wrote there (the recorder's last child) is still exiting:
+  // tried again for up to 5 s.
   bool ReadOnly() const {
-    return ::mount("tmpfs", dir_.c_str(), "tmpfs", MS_REMOUNT | MS_RDONLY, "size=256k") == 0;
+    for (int i = 0; i < 50; ++i) {
+      if (::mount("tmpfs", dir_.c_str(), "tmpfs", MS_REMOUNT | MS_RDONLY, "size=256k") == 0)
+        return true;
+      if (errno != EBUSY) return false;
+      ::usleep(100 * 1000);
+    }
+    return false;
   }
 
  private:
