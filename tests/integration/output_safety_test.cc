@@ -24,6 +24,7 @@
 
 #include "../unit/test_util.h"
 #include "cli_run.h"
+#include "serve_run.h"
 
 extern char** environ;
 
@@ -162,25 +163,9 @@ TEST(ProcessCommands, GpusShowsTheProgramNameUnlessAsked) {
   EXPECT_TRUE(Lists(all, "636166e9")) << all.value("invalid_utf8", json()).dump();
 }
 
-// GET over a fresh connection; "" when nothing answered.
+// The body of a GET over a fresh connection; "" when nothing answered.
 std::string HttpGet(int port, const std::string& target) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  std::string out;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-    timeval tv{5, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    std::string request = "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-    if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) > 0) {
-      char buf[8192];
-      for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;)
-        out.append(buf, static_cast<size_t>(n));
-    }
-  }
-  close(fd);
+  std::string out = testing::HttpGetOnce(port, target);
   size_t body = out.find("\r\n\r\n");
   return body == std::string::npos ? "" : out.substr(body + 4);
 }

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "../unit/test_util.h"
+#include "serve_run.h"
 
 extern char** environ;
 
@@ -85,29 +86,8 @@ class Process {
   fs::path log_;
 };
 
-// GET over a fresh connection; "" when nothing answered.
-std::string HttpGet(int port, const std::string& target) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  std::string out;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-    timeval tv{5, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    std::string request =
-        "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
-        static_cast<ssize_t>(request.size())) {
-      char buf[8192];
-      for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;)
-        out.append(buf, static_cast<size_t>(n));
-    }
-  }
-  close(fd);
-  return out;
-}
+// GET over a fresh connection: the whole answer, "" when nothing answered.
+std::string HttpGet(int port, const std::string& target) { return testing::HttpGetOnce(port, target); }
 
 std::string Body(const std::string& response) {
   size_t end = response.find("\r\n\r\n");
